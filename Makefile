@@ -1,0 +1,56 @@
+# distcc-agent: build, run and test. `make run` and `make test` are the README's quick start.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+BUN := node_modules/.bin/bun
+SOURCES := $(shell find agent/src -name '*.ts') package.json tsconfig.json
+PORT ?= 3632
+
+# Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
+# compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
+TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint
+
+.PHONY: build run test deps test-deps lint typecheck unit clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+# --no-compile-autoload-*: a compiled binary must not pick up .env or bunfig.toml from
+# whatever directory it is started in.
+dist/distccd: node_modules/.package-lock.json $(SOURCES)
+	@mkdir -p dist
+	$(BUN) build --compile --minify --bytecode --format=esm \
+	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+	  agent/src/main.ts --outfile dist/distccd
+
+build: dist/distccd
+
+# A whitelist of the compilers this machine has, then the agent in the foreground on loopback.
+run: build
+	@scripts/local-whitelist.sh > dist/whitelist
+	@echo "Compilers allowed: $$(tr '\n' ' ' < dist/whitelist)"
+	@echo "Point clients at it with:  export DISTCC_HOSTS='127.0.0.1:$(PORT)/4,lzo'"
+	dist/distccd --daemon --no-detach --log-stderr --listen 127.0.0.1 --port $(PORT) \
+	  --allow 127.0.0.1 --whitelist dist/whitelist --user "$$(id -un)"
+
+test-deps:
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint: deps
+	node_modules/.bin/biome check .
+
+typecheck: deps
+	node_modules/.bin/tsc --noEmit -p .
+
+test: test-deps deps lint typecheck build
+	$(BUN) test --timeout 120000 agent/test
+
+clean:
+	rm -rf dist

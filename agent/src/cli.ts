@@ -1,0 +1,106 @@
+/**
+ * @module The distccd command line, in yargs: the C server's flags with its meanings and
+ * defaults (distcc-protocol.md §6), plus ours. Exports the parser; never runs it on process.argv.
+ */
+import { availableParallelism } from "node:os";
+import yargs, { type Argv } from "yargs";
+import { LOG_LEVELS } from "./log.ts";
+
+function modeOptions<T>(y: Argv<T>) {
+  return y
+    .option("daemon", { type: "boolean", default: false, describe: "Serve TCP connections (standalone mode)" })
+    .option("inetd", { type: "boolean", default: false, describe: "Serve one connection on stdin/stdout" })
+    .option("detach", { type: "boolean", default: true, describe: "Detach from the terminal (--no-detach stays in the foreground)" })
+    .option("fork", { type: "boolean", default: true, describe: "Accepted for compatibility; --no-fork stays in the foreground" })
+    .option("fifo", { type: "boolean", default: true, hidden: true, describe: "Accepted and ignored (legacy)" })
+    .option("wizard", { alias: "W", type: "boolean", default: false, describe: "Debug mode: --daemon --no-detach --log-stderr --verbose" })
+    .option("pid-file", { alias: "P", type: "string", requiresArg: true, describe: "Write the daemon's pid to FILE" })
+    .option("user", {
+      type: "string",
+      requiresArg: true,
+      describe: "Run as USER when started as root (default distcc, then distccd, then nobody)",
+    })
+    .option("lifetime", { type: "number", requiresArg: true, default: 0, describe: "Exit after SECONDS (0: never)" })
+    .option("zeroconf", { type: "boolean", default: false, hidden: true, describe: "Not supported; accepted with a warning" });
+}
+
+function networkOptions<T>(y: Argv<T>) {
+  return y
+    .option("port", { alias: "p", type: "number", requiresArg: true, default: 3632, describe: "TCP port to listen on" })
+    .option("listen", { type: "string", requiresArg: true, default: "0.0.0.0", describe: "Address to listen on (IPv4 or IPv6 literal)" })
+    .option("allow", {
+      alias: "a",
+      type: "string",
+      requiresArg: true,
+      array: true,
+      default: [] as string[],
+      describe: "Allow clients from IP[/BITS] (repeatable)",
+    })
+    .option("allow-private", {
+      type: "boolean",
+      default: false,
+      describe: "Allow private networks and loopback (the default without --allow)",
+    })
+    .option("stats", { type: "boolean", default: false, describe: "Serve statistics over HTTP" })
+    .option("stats-port", { type: "number", requiresArg: true, default: 3633, describe: "Port of the statistics server" });
+}
+
+function jobOptions<T>(y: Argv<T>) {
+  return y
+    .option("jobs", {
+      alias: "j",
+      type: "number",
+      requiresArg: true,
+      default: availableParallelism() + 2,
+      describe: "Most compilers run at once (default: CPUs + 2)",
+    })
+    .option("nice", { alias: "N", type: "number", requiresArg: true, default: 5, describe: "Lower the scheduling priority by N" })
+    .option("job-lifetime", { type: "number", requiresArg: true, default: 0, describe: "Kill a compiler after SECONDS (0: never)" })
+    .option("whitelist", {
+      type: "string",
+      requiresArg: true,
+      describe: "File of allowed compiler names, one a line (default /usr/lib/distcc/whitelist)",
+    })
+    .option("enable-tcp-insecure", {
+      alias: "make-me-a-botnet",
+      type: "boolean",
+      default: false,
+      describe: "Run any compiler a client names (no whitelist)",
+    })
+    .option("sysroot", { type: "string", requiresArg: true, hidden: true, describe: "Accepted for compatibility with distcc HEAD" });
+}
+
+function logOptions<T>(y: Argv<T>) {
+  return y
+    .option("log-stderr", { type: "boolean", default: false, describe: "Log to stderr" })
+    .option("log-file", { type: "string", requiresArg: true, describe: "Log to FILE (reopened on SIGHUP)" })
+    .option("log-level", {
+      type: "string",
+      requiresArg: true,
+      choices: LOG_LEVELS,
+      default: "notice",
+      describe: "Least severe level logged",
+    })
+    .option("log-format", { type: "string", requiresArg: true, choices: ["text", "json"], default: "text", describe: "Log line format" })
+    .option("verbose", { type: "boolean", default: false, describe: "Same as --log-level=debug" });
+}
+
+export const USAGE = `distccd: a distcc compile server (distcc-agent)
+
+Usage:
+   distccd [OPTIONS]
+   distccd --daemon --no-detach --allow 127.0.0.1 --log-stderr`;
+
+/** The parser; main.ts and tests call parse on it. Unknown flags are errors, as in the C server. */
+export const parser = logOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false)))))
+  .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
+  .option("version", { type: "boolean", default: false, describe: "Show the version and exit" })
+  .usage(USAGE)
+  .scriptName("distccd")
+  .strict(true)
+  .parserConfiguration({ "camel-case-expansion": true, "strip-aliased": true, "duplicate-arguments-array": true })
+  .exitProcess(false)
+  .fail(false)
+  .wrap(100);
+
+export type CliArgs = Awaited<ReturnType<typeof parser.parseAsync>>;

@@ -1,0 +1,158 @@
+/**
+ * @module One compile, from a checked command line to a result: decides what runs (whitelist,
+ * refused options), runs it with a deadline, and collects status, stdout, stderr and the object
+ * (distcc-protocol.md §4, §5). Knows nothing of the wire.
+ */
+import { existsSync } from "node:fs";
+import type { CompilerWhitelist } from "../compiler-whitelist.ts";
+import { JobRefusedError } from "../errors.ts";
+import { Logger } from "../log.ts";
+import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
+import type { SpawnFn } from "./spawn.ts";
+
+/** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
+export const ExitCode = {
+  BAD_ARGUMENTS: 101,
+  IO_ERROR: 107,
+  COMPILER_MISSING: 110,
+  ACCESS_DENIED: 113,
+  TIMEOUT: 118,
+} as const;
+
+export type JobOutcome = "ok" | "error" | "timeout" | "missing" | "refused" | "disconnect";
+
+export interface JobResult {
+  /** The raw wait status sent as STAT. */
+  readonly status: number;
+  readonly stdout: Uint8Array;
+  readonly stderr: Uint8Array;
+  readonly object: Uint8Array;
+  readonly outcome: JobOutcome;
+}
+
+export interface CompilePlan {
+  readonly scanned: ScannedArgs;
+  /** The compiler name as the whitelist knows it (for logs and messages). */
+  readonly compiler: string;
+  /** What runs; undefined when the name is allowed but not installed. */
+  readonly executable: string | undefined;
+  /** Where the received source goes (protocols 1 and 2). */
+  readonly sourceFile: string;
+  readonly objectFile: string;
+  /** The command line as run, the executable first. */
+  readonly command: readonly string[];
+}
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/** A line for SERR in the C server's shape, so clients and scripts see familiar text. */
+export function serverMessage(context: string, level: "error" | "critical" | "warning", message: string): Uint8Array {
+  return encoder.encode(Logger.formatText(level, context, message));
+}
+
+/** Checks argv and the compiler, and names the job's files; throws JobRefusedError. */
+export function planCompile(argv: readonly string[], whitelist: CompilerWhitelist, jobDir: string): CompilePlan {
+  // The compiler is judged first, so a refused name is reported as such whatever its arguments.
+  const decision = whitelist.check(argv[0] as string);
+  if (!decision.allowed) throw new JobRefusedError("E_COMPILER_REFUSED", decision.reason);
+  const scanned = scanArgs(argv);
+  const sourceFile = `${jobDir}/input${preprocessedExtension(scanned.input)}`;
+  const objectFile = `${jobDir}/output.o`;
+  const command = rewriteArgs(scanned, sourceFile, objectFile);
+  command[0] = decision.path ?? decision.name;
+  return { scanned, compiler: decision.name, executable: decision.path, sourceFile, objectFile, command };
+}
+
+/** The reply for a job refused before anything ran: a failing STAT and an SERR that says why. */
+export function refusedResult(error: JobRefusedError): JobResult {
+  const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE";
+  const code = insecure ? ExitCode.ACCESS_DENIED : ExitCode.BAD_ARGUMENTS;
+  return {
+    status: code << 8,
+    stdout: EMPTY,
+    stderr: serverMessage("dcc_check_compiler", "critical", error.message),
+    object: EMPTY,
+    outcome: "refused",
+  };
+}
+
+export interface RunOptions {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly jobDir: string;
+  /** 0: no deadline (`--job-lifetime`). */
+  readonly lifetimeMs: number;
+  /** Aborted when the client goes away: the compiler's process group is killed. */
+  readonly signal: AbortSignal;
+  readonly spawn: SpawnFn;
+}
+
+/** After SIGTERM, a compiler gets this long before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
+async function readIfPresent(path: string): Promise<Uint8Array> {
+  const file = Bun.file(path);
+  return (await file.exists()) ? await file.bytes() : EMPTY;
+}
+
+export async function runCompile(plan: CompilePlan, options: RunOptions): Promise<JobResult> {
+  if (plan.executable === undefined) {
+    return {
+      status: ExitCode.COMPILER_MISSING << 8,
+      stdout: EMPTY,
+      stderr: serverMessage("dcc_execvp", "error", `failed to exec ${plan.compiler}: No such file or directory`),
+      object: EMPTY,
+      outcome: "missing",
+    };
+  }
+  const stdoutFile = `${options.jobDir}/stdout`;
+  const stderrFile = `${options.jobDir}/stderr`;
+  let proc: ReturnType<SpawnFn>;
+  try {
+    proc = options.spawn({ cmd: plan.command, cwd: options.cwd, env: options.env, stdoutFile, stderrFile });
+  } catch (cause) {
+    return {
+      status: ExitCode.COMPILER_MISSING << 8,
+      stdout: EMPTY,
+      stderr: serverMessage("dcc_execvp", "error", `failed to exec ${plan.compiler}: ${(cause as Error).message}`),
+      object: EMPTY,
+      outcome: "missing",
+    };
+  }
+  let timedOut = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    proc.killGroup("SIGTERM");
+    killTimer ??= setTimeout(() => proc.killGroup("SIGKILL"), KILL_GRACE_MS);
+  };
+  const deadline =
+    options.lifetimeMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, options.lifetimeMs)
+      : undefined;
+  options.signal.addEventListener("abort", stop, { once: true });
+  const exit = await proc.exited;
+  clearTimeout(deadline);
+  clearTimeout(killTimer);
+  options.signal.removeEventListener("abort", stop);
+  const [stdout, stderr] = await Promise.all([readIfPresent(stdoutFile), readIfPresent(stderrFile)]);
+  if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout, stderr, object: EMPTY, outcome: "disconnect" };
+  if (timedOut) {
+    const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
+    return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };
+  }
+  const status = exit.signal !== null ? exit.signal : (exit.exitCode ?? 0) << 8;
+  if (status !== 0) return { status, stdout, stderr, object: EMPTY, outcome: "error" };
+  const object = existsSync(plan.objectFile) ? await Bun.file(plan.objectFile).bytes() : EMPTY;
+  return { status, stdout, stderr, object, outcome: "ok" };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

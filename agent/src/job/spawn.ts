@@ -1,0 +1,57 @@
+/**
+ * @module The one seam over Bun.spawn: runs a compiler in its own process group (so a client
+ * that goes away takes the compiler's children with it), stdin from /dev/null, stdout and
+ * stderr into files.
+ */
+import { constants } from "node:os";
+
+export interface SpawnRequest {
+  readonly cmd: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdoutFile: string;
+  readonly stderrFile: string;
+}
+
+/** How a process ended: the raw wait status's two halves. */
+export interface ProcessExit {
+  readonly exitCode: number | null;
+  readonly signal: number | null;
+}
+
+export interface RunningProcess {
+  readonly pid: number;
+  readonly exited: Promise<ProcessExit>;
+  /** Signals the whole process group. */
+  killGroup(signal: NodeJS.Signals): void;
+}
+
+export type SpawnFn = (request: SpawnRequest) => RunningProcess;
+
+export function signalNumber(name: string | number | null): number | null {
+  if (name === null || typeof name === "number") return name;
+  return (constants.signals as Record<string, number>)[name] ?? null;
+}
+
+export const spawnProcess: SpawnFn = (request) => {
+  const proc = Bun.spawn([...request.cmd], {
+    cwd: request.cwd,
+    env: request.env as Record<string, string>,
+    stdin: "ignore",
+    stdout: Bun.file(request.stdoutFile),
+    stderr: Bun.file(request.stderrFile),
+    detached: true,
+  });
+  const pid = proc.pid;
+  return {
+    pid,
+    exited: proc.exited.then(() => ({ exitCode: proc.signalCode ? null : proc.exitCode, signal: signalNumber(proc.signalCode) })),
+    killGroup(signal) {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    },
+  };
+};

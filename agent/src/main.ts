@@ -1,0 +1,178 @@
+/**
+ * @module Entry point: argv -> Config -> real dependencies -> serve. The only place that sets
+ * the exit code: 101 bad options, 102 cannot bind, 110 no compiler whitelist (as the C server).
+ */
+import { fstatSync, rmSync, writeFileSync } from "node:fs";
+import { arch, getPriority, setPriority } from "node:os";
+import packageJson from "../../package.json" with { type: "json" };
+import { parser } from "./cli.ts";
+import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
+import { type Config, parseConfig } from "./config.ts";
+import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
+import { AgentError, ConfigError } from "./errors.ts";
+import { serveInetd } from "./inetd.ts";
+import { spawnProcess } from "./job/spawn.ts";
+import { fileTarget, Logger, stderrTarget } from "./log.ts";
+import { serveStats } from "./metrics/http.ts";
+import { Stats } from "./metrics/stats.ts";
+import { dropPrivileges } from "./privileges.ts";
+import type { Connection, ServerContext } from "./server/connection.ts";
+import { JobSlots } from "./server/job-slots.ts";
+import { listen } from "./server/listener.ts";
+
+const EXIT_BAD_ARGUMENTS = 101;
+const EXIT_BIND_FAILED = 102;
+const EXIT_COMPILER_MISSING = 110;
+
+function versionText(protocols: string): string {
+  const target = arch() === "arm64" ? "aarch64-unknown-linux-gnu" : "x86_64-pc-linux-gnu";
+  return [
+    `distccd ${packageJson.version} ${target}`,
+    `  (protocols ${protocols}) (default port 3632)`,
+    "  distcc-agent: a distcc server in TypeScript, built with Bun.",
+    `  Licensed under the ${packageJson.license}. ${packageJson.repository}`,
+    "",
+  ].join("\n");
+}
+
+function stdinIsSocket(): boolean {
+  try {
+    return fstatSync(0).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function makeLogger(config: Config): Logger {
+  const target = config.logFile !== undefined ? fileTarget(config.logFile) : stderrTarget();
+  return new Logger(config.logLevel, config.logFormat, target);
+}
+
+/** Fails with the C server's wording and exit code for a bad command line. */
+function badArguments(message: string): number {
+  process.stderr.write(`distccd: ERROR: ${message}\n`);
+  return EXIT_BAD_ARGUMENTS;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let config: Config;
+  try {
+    config = await parseConfig(argv, process.env, stdinIsSocket());
+  } catch (error) {
+    if (error instanceof ConfigError) return badArguments(error.message);
+    throw error;
+  }
+  if (config.mode === "help") {
+    process.stdout.write(`${await parser.getHelp()}\n`);
+    return 0;
+  }
+  if (config.mode === "version") {
+    process.stdout.write(versionText("1 and 2"));
+    return 0;
+  }
+  const detachedChild = process.env[DETACHED_CHILD_ENV] === "1";
+  if (config.mode === "daemon" && config.detach && !detachedChild) {
+    const started = await startDetached(argv, process.env);
+    if (!started.ok) {
+      process.stderr.write(`distccd: ERROR: ${started.message}\n`);
+      return started.exitCode;
+    }
+    if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${started.pid}\n`);
+    return 0;
+  }
+  const fail = (code: number, message: string): number => {
+    if (detachedChild) reportToParent(`error ${code} ${message}`);
+    else process.stderr.write(`distccd: ERROR: ${message}\n`);
+    return code;
+  };
+
+  let log: Logger;
+  let ctx: ServerContext;
+  try {
+    const account = dropPrivileges(config.user);
+    log = makeLogger(config);
+    if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
+    else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
+    for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
+    const whitelist = loadCompilerWhitelist({
+      file: config.whitelistFile,
+      insecure: config.insecure,
+      path: config.compilerPath,
+      env: process.env,
+    });
+    log.notice("dcc_check_compiler_whitelist", `compilers are checked against the ${whitelist.source}`);
+    for (const name of whitelist.names) {
+      const decision = whitelist.check(name);
+      const path = decision.allowed ? decision.path : undefined;
+      if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
+      else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
+    }
+    ctx = {
+      config,
+      whitelist,
+      log,
+      slots: new JobSlots(config.jobs),
+      stats: new Stats(),
+      spawn: spawnProcess,
+      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      connections: new Set<Connection>(),
+    };
+  } catch (error) {
+    if (error instanceof ConfigError)
+      return fail(error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS, error.message);
+    throw error;
+  }
+  if (config.nice !== 0) setPriority(Math.max(-20, Math.min(19, getPriority() + config.nice)));
+
+  if (config.mode === "inetd") {
+    await serveInetd(ctx);
+    return 0;
+  }
+
+  let server: ReturnType<typeof listen>;
+  let stats: ReturnType<typeof serveStats> | undefined;
+  try {
+    server = listen(ctx, config.listen, config.port);
+    if (config.stats) {
+      const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
+      stats = serveStats(
+        { stats: ctx.stats, slots: ctx.slots, allow: config.allow, tmpDir: config.tmpDir, argv0 },
+        config.listen,
+        config.statsPort,
+      );
+    }
+  } catch (error) {
+    return fail(EXIT_BIND_FAILED, `failed to bind ${config.listen} port ${config.port}: ${(error as Error).message}`);
+  }
+  log.notice("dcc_listen", `listening on ${config.listen}:${server.port}, allowing up to ${config.jobs} active jobs`, {
+    allow: config.allow.rules.join(","),
+  });
+  if (config.pidFile !== undefined && !detachedChild) writeFileSync(config.pidFile, `${process.pid}\n`);
+  if (detachedChild) reportToParent(`ready ${process.pid}`);
+
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => log.reopen());
+  if (config.lifetimeSeconds > 0) setTimeout(() => stop(`--lifetime ${config.lifetimeSeconds}s`), config.lifetimeSeconds * 1000);
+
+  const reason = await stopped;
+  log.notice("dcc_daemon_terminate", `terminating (${reason})`);
+  server.stop(true);
+  stats?.stop(true);
+  for (const connection of ctx.connections) connection.kill();
+  if (config.pidFile !== undefined) rmSync(config.pidFile, { force: true });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    process.exit(code);
+  },
+  (error) => {
+    const detail = error instanceof AgentError ? `${error.code}: ${error.message}` : (error as Error).stack;
+    process.stderr.write(`distccd: CRITICAL! ${detail}\n`);
+    process.exit(100);
+  },
+);

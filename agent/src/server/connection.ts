@@ -1,0 +1,311 @@
+/**
+ * @module One client connection, from first byte to last: feeds the decoder, stores the
+ * request's source in a private temp dir, runs the job when a slot is free, and writes the
+ * reply with backpressure. The single place where errors become a reply or a silent close.
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import type { CompilerWhitelist } from "../compiler-whitelist.ts";
+import type { Config } from "../config.ts";
+import { AgentError, JobRefusedError } from "../errors.ts";
+import { type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
+import type { SpawnFn } from "../job/spawn.ts";
+import type { Logger } from "../log.ts";
+import { decompress } from "../lzo/lzo1x.ts";
+import type { JobResultClass, Stats } from "../metrics/stats.ts";
+import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from "../protocol/index.ts";
+import type { JobSlots } from "./job-slots.ts";
+import { encodeReply } from "./reply.ts";
+
+/** What a connection needs of its socket; Bun sockets and the inetd stdio pair both fit. */
+export interface Transport {
+  /** Returns how many bytes were taken (possibly fewer than given), or a negative number once closed. */
+  write(bytes: Uint8Array): number;
+  /** Closes after what was written; the client sees EOF. */
+  end(): void;
+}
+
+/** Everything shared by the connections of one server. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly whitelist: CompilerWhitelist;
+  readonly log: Logger;
+  readonly slots: JobSlots;
+  readonly stats: Stats;
+  readonly spawn: SpawnFn;
+  /** The compilers' environment. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly connections: Set<Connection>;
+}
+
+enum Phase {
+  Receiving,
+  Running,
+  Replying,
+  Closed,
+}
+
+const RESULT_CLASS: Record<JobResult["outcome"], JobResultClass> = {
+  ok: "COMPILE_OK",
+  error: "COMPILE_ERROR",
+  timeout: "COMPILE_TIMEOUT",
+  missing: "COMPILE_ERROR",
+  refused: "OTHER",
+  disconnect: "CLI_DISCONN",
+};
+
+export class Connection {
+  private readonly decoder: Decoder;
+  private readonly parser: RequestParser;
+  private readonly abort = new AbortController();
+  private readonly started = performance.now();
+  private phase = Phase.Receiving;
+  private jobDir: string | undefined;
+  private plan: CompilePlan | undefined;
+  private refusal: JobRefusedError | undefined;
+  private argv: readonly string[] = [];
+  private sourceFd: number | undefined;
+  private unsent: Uint8Array | undefined;
+  private bytesOut = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private jobRunning = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly transport: Transport,
+    readonly peer: string,
+  ) {
+    const limits = ctx.config.limits;
+    this.decoder = new Decoder({ maxStringBytes: limits.maxStringBytes, maxBulkBytes: limits.maxSourceBytes });
+    this.parser = new RequestParser(ctx.config.limits);
+    ctx.connections.add(this);
+    this.idleTimer = setTimeout(() => this.timedOut(), ctx.config.limits.idleTimeoutMs);
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.phase !== Phase.Receiving) return;
+    this.idleTimer?.refresh();
+    try {
+      this.decoder.push(chunk);
+      for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
+        const event = this.parser.feed(frame);
+        if (event !== undefined) this.handle(event);
+        if (this.parser.complete) {
+          this.startJob();
+          return;
+        }
+      }
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  drain(): void {
+    this.idleTimer?.refresh();
+    this.flush();
+  }
+
+  /** The client closed or the socket failed. */
+  closed(): void {
+    if (this.phase === Phase.Closed) return;
+    if (this.phase === Phase.Receiving && this.decoder.bytesIn > 0) {
+      this.ctx.log.warning(
+        "dcc_r_request",
+        `client ${this.peer} closed the connection before its request was complete (truncated stream)`,
+        {
+          bytes: this.decoder.bytesIn,
+        },
+      );
+      this.ctx.stats.recordJob("REJ_BAD_REQ");
+    } else if (this.phase === Phase.Running || this.phase === Phase.Replying) {
+      this.ctx.log.warning("dcc_collect_child", `client ${this.peer} disconnected, killing job`);
+    }
+    this.close();
+  }
+
+  /** Ends the connection now, killing its compiler (server shutdown). */
+  kill(): void {
+    this.close();
+    this.transport.end();
+  }
+
+  private close(): void {
+    this.phase = Phase.Closed;
+    clearTimeout(this.idleTimer);
+    this.abort.abort();
+    this.closeSource();
+    if (!this.jobRunning) this.removeJobDir();
+    this.ctx.connections.delete(this);
+  }
+
+  private handle(event: RequestEvent): void {
+    switch (event.kind) {
+      case "version":
+        if (event.version === 3) throw new AgentError("E_PROTOCOL_VERSION", "protocol 3 (pump mode) is not served by this agent yet");
+        this.jobDir = mkdtempSync(`${this.ctx.config.tmpDir}/distccd_`);
+        return;
+      case "argv":
+        this.argv = event.argv;
+        try {
+          this.plan = planCompile(event.argv, this.ctx.whitelist, this.jobDir as string);
+        } catch (error) {
+          if (!(error instanceof JobRefusedError)) throw error;
+          this.refusal = error;
+          this.ctx.log.critical("dcc_check_compiler", `refused job from ${this.peer}: ${error.message}`, { code: error.code });
+        }
+        return;
+      case "source-start":
+        if (this.plan !== undefined) this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
+        return;
+      case "source-chunk":
+        if (this.sourceFd !== undefined) writeAll(this.sourceFd, event.bytes);
+        return;
+      case "source-end":
+        this.closeSource();
+        return;
+      default:
+        throw new AgentError("E_PROTOCOL_ORDER", `unexpected ${event.kind} in protocol ${this.parser.protocol}`);
+    }
+  }
+
+  /** Protocol 1 bodies go straight to the compiler's input; LZO bodies are decompressed later. */
+  private receivedSourcePath(plan: CompilePlan): string {
+    return this.parser.protocol === 1 ? plan.sourceFile : `${this.jobDir}/source.lzo`;
+  }
+
+  private closeSource(): void {
+    if (this.sourceFd === undefined) return;
+    closeSync(this.sourceFd);
+    this.sourceFd = undefined;
+  }
+
+  private startJob(): void {
+    this.phase = Phase.Running;
+    clearTimeout(this.idleTimer);
+    this.jobRunning = true;
+    this.runJob()
+      .catch((error) => this.reject(error))
+      .finally(() => {
+        this.jobRunning = false;
+        if (this.phase === Phase.Closed) this.removeJobDir();
+      });
+  }
+
+  private async runJob(): Promise<void> {
+    const version = this.parser.protocol;
+    if (this.refusal !== undefined) {
+      this.reply(version, refusedResult(this.refusal));
+      return;
+    }
+    const plan = this.plan as CompilePlan;
+    let release: () => void;
+    try {
+      release = await this.ctx.slots.acquire(this.abort.signal);
+    } catch {
+      this.summary(version, "CLI_DISCONN", -1);
+      return;
+    }
+    let result: JobResult;
+    try {
+      if (version === 2) {
+        const source = decompress(readFileSync(this.receivedSourcePath(plan)), this.ctx.config.limits.maxDecompressedBytes);
+        writeFileSync(plan.sourceFile, source, { mode: 0o600 });
+      }
+      result = await runCompile(plan, {
+        cwd: this.ctx.config.tmpDir,
+        env: this.ctx.env,
+        jobDir: this.jobDir as string,
+        lifetimeMs: this.ctx.config.jobLifetimeSeconds * 1000,
+        signal: this.abort.signal,
+        spawn: this.ctx.spawn,
+      });
+    } finally {
+      release();
+    }
+    if (this.phase === Phase.Closed) {
+      this.summary(version, "CLI_DISCONN", result.status);
+      return;
+    }
+    this.reply(version, result);
+  }
+
+  private reply(version: ProtocolVersion, result: JobResult): void {
+    this.phase = Phase.Replying;
+    const parts = encodeReply(version, result);
+    this.unsent = Buffer.concat(parts);
+    this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
+    this.flush(() => this.summary(version, RESULT_CLASS[result.outcome], result.status));
+  }
+
+  private onFlushed: (() => void) | undefined;
+
+  private flush(done?: () => void): void {
+    if (done) this.onFlushed = done;
+    while (this.unsent !== undefined && this.phase === Phase.Replying) {
+      const written = this.transport.write(this.unsent);
+      if (written < 0) {
+        this.closed();
+        return;
+      }
+      this.bytesOut += written;
+      if (written < this.unsent.length) {
+        this.unsent = this.unsent.subarray(written);
+        return;
+      }
+      this.unsent = undefined;
+      this.onFlushed?.();
+      // Closed first: ending the socket may run the close handler synchronously.
+      this.close();
+      this.transport.end();
+    }
+  }
+
+  private timedOut(): void {
+    const what = this.phase === Phase.Replying ? "did not read its reply" : "sent nothing";
+    this.ctx.log.warning(
+      "dcc_r_request",
+      `client ${this.peer} ${what} for ${this.ctx.config.limits.idleTimeoutMs / 1000}s: dropped (idle timeout)`,
+    );
+    this.ctx.stats.recordRefusal("idle-timeout");
+    this.kill();
+  }
+
+  /** A request that breaks the protocol or a limit: logged with its reason, closed with no reply (as the C server). */
+  private reject(error: unknown): void {
+    if (this.phase === Phase.Closed) return;
+    const code = error instanceof AgentError ? error.code : "E_INTERNAL";
+    const message = error instanceof Error ? error.message : String(error);
+    this.ctx.log.error("dcc_r_request", `bad request from ${this.peer}: ${message}`, { code });
+    this.ctx.stats.recordJob("REJ_BAD_REQ");
+    this.ctx.stats.recordRefusal(code);
+    this.kill();
+  }
+
+  private summary(version: ProtocolVersion, result: JobResultClass, status: number): void {
+    const ms = Math.round(performance.now() - this.started);
+    const input = this.plan?.scanned.input ?? this.argv.find((a) => !a.startsWith("-")) ?? "";
+    const compiler = this.plan?.compiler ?? this.argv[0] ?? "";
+    this.ctx.stats.recordJob(result, { input, compiler, ms });
+    this.ctx.log.notice("dcc_job_summary", `client: ${this.peer} ${result}`, {
+      protocol: version,
+      compiler,
+      input,
+      status,
+      exit: status >= 0 && (status & 0x7f) === 0 ? status >> 8 : undefined,
+      signal: status > 0 && (status & 0x7f) !== 0 ? status & 0x7f : undefined,
+      time: `${ms}ms`,
+      in: this.decoder.bytesIn,
+      out: this.bytesOut,
+    });
+  }
+
+  private removeJobDir(): void {
+    if (this.jobDir === undefined) return;
+    if (!this.ctx.config.saveTemps) rmSync(this.jobDir, { recursive: true, force: true });
+    this.jobDir = undefined;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+}

@@ -1,0 +1,24 @@
+/**
+ * @module A job's result as the token sequence the client reads: DONE, STAT, SERR, SOUT, DOTO,
+ * then DOTD in protocol 3 on success (distcc-protocol.md §1.3 "Response rules").
+ */
+import type { JobResult } from "../job/compile-job.ts";
+import { compress } from "../lzo/lzo1x.ts";
+import { encodeBody, encodeHeader, isCompressed, type ProtocolVersion, Token } from "../protocol/index.ts";
+
+export function encodeReply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array): Uint8Array[] {
+  const body = isCompressed(version) ? compress : (bytes: Uint8Array) => bytes;
+  const parts = [
+    encodeHeader(Token.DONE, version),
+    encodeHeader(Token.STAT, result.status),
+    ...encodeBody(Token.SERR, body(result.stderr)),
+    ...encodeBody(Token.SOUT, body(result.stdout)),
+  ];
+  if (result.status !== 0) {
+    parts.push(encodeHeader(Token.DOTO, 0));
+    return parts;
+  }
+  parts.push(...encodeBody(Token.DOTO, body(result.object)));
+  if (version === 3) parts.push(...encodeBody(Token.DOTD, body(dependencies ?? new Uint8Array(0))));
+  return parts;
+}

@@ -1,0 +1,116 @@
+/**
+ * Starts the built `dist/distccd` on a free loopback port and stops it at the end of the test
+ * (`await using`). The agent logs to stderr; tests wait on and assert against that log.
+ */
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { toolchain } from "./toolchain.ts";
+
+export const AGENT_BINARY = resolve(import.meta.dir, "../../../dist/distccd");
+
+export interface AgentOptions {
+  /** Flags after the defaults; `--allow` defaults to 127.0.0.1. */
+  readonly args?: readonly string[];
+  readonly allow?: readonly string[];
+  readonly listen?: string;
+  readonly jobs?: number;
+  /** Pass no --whitelist (the agent then uses its own default rules). */
+  readonly noWhitelist?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface Agent extends AsyncDisposable {
+  readonly port: number;
+  readonly pid: number;
+  /** The agent's TMPDIR, where its job dirs live. */
+  readonly tmpDir: string;
+  log(): string;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+/** A port nothing listens on right now: bound by the kernel, then released. */
+export function freePort(hostname = "127.0.0.1"): number {
+  const probe = Bun.listen({ hostname, port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** A temp dir the agent can use after it drops root (it runs as distccd or nobody). */
+export function sharedTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+
+export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
+  const tools = toolchain();
+  const listen = options.listen ?? "127.0.0.1";
+  const port = freePort(listen.includes(":") ? "::1" : "127.0.0.1");
+  const tmpDir = sharedTempDir("agent-tmp-");
+  const args = [
+    "--daemon",
+    "--no-detach",
+    "--log-stderr",
+    "--listen",
+    listen,
+    "--port",
+    String(port),
+    "--jobs",
+    String(options.jobs ?? 4),
+    ...(options.allow ?? ["127.0.0.1"]).flatMap((rule) => ["--allow", rule]),
+    ...(options.noWhitelist ? [] : ["--whitelist", tools.whitelist]),
+    ...(options.args ?? []),
+  ];
+  const proc = Bun.spawn([AGENT_BINARY, ...args], {
+    env: { ...process.env, PATH: `${tools.bin}:${process.env.PATH}`, TMPDIR: tmpDir, ...options.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let text = "";
+  const waiters = new Set<() => void>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      for (const wake of waiters) wake();
+    }
+  })();
+  const waitForLog = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = text.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline || proc.exitCode !== null) {
+        throw new Error(`agent log never matched ${pattern} (exit ${proc.exitCode}):\n${text}`);
+      }
+      const { promise, resolve: wake } = Promise.withResolvers<void>();
+      waiters.add(wake);
+      const timer = setTimeout(wake, 100);
+      await promise;
+      clearTimeout(timer);
+      waiters.delete(wake);
+    }
+  };
+  await waitForLog(/listening on/);
+  const stop = async () => {
+    if (proc.exitCode === null) proc.kill("SIGTERM");
+    return await proc.exited;
+  };
+  return {
+    port,
+    pid: proc.pid,
+    tmpDir,
+    log: () => text,
+    waitForLog,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
