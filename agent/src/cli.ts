@@ -18,6 +18,7 @@ function modeOptions<T>(y: Argv<T>) {
     .option("user", {
       type: "string",
       requiresArg: true,
+
       describe: "Run as USER when started as root (default distcc, then distccd, then nobody)",
     })
     .option("lifetime", { type: "number", requiresArg: true, default: 0, describe: "Exit after SECONDS (0: never)" })
@@ -51,6 +52,7 @@ function jobOptions<T>(y: Argv<T>) {
       alias: "j",
       type: "number",
       requiresArg: true,
+
       default: availableParallelism() + 2,
       describe: "Most compilers run at once (default: CPUs + 2)",
     })
@@ -59,6 +61,7 @@ function jobOptions<T>(y: Argv<T>) {
     .option("whitelist", {
       type: "string",
       requiresArg: true,
+
       describe: "File of allowed compiler names, one a line (default /usr/lib/distcc/whitelist)",
     })
     .option("enable-tcp-insecure", {
@@ -77,6 +80,7 @@ function logOptions<T>(y: Argv<T>) {
     .option("log-level", {
       type: "string",
       requiresArg: true,
+
       choices: LOG_LEVELS,
       default: "notice",
       describe: "Least severe level logged",

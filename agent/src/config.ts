@@ -66,6 +66,11 @@ export interface Config {
   readonly warnings: readonly string[];
 }
 
+/** A repeated flag takes its last value, as with the C server's popt (yargs collects them all). */
+function last<T>(value: T | T[]): T {
+  return Array.isArray(value) ? (value.at(-1) as T) : value;
+}
+
 function integer(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError("E_CONFIG_RANGE", `--${name} ${value}: must be a whole number from ${min} to ${max}`);
@@ -85,12 +90,18 @@ export async function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
   stdinIsSocket = false,
 ): Promise<Config> {
-  let args: Awaited<ReturnType<typeof parser.parseAsync>>;
+  let parsed: Awaited<ReturnType<typeof parser.parseAsync>>;
   try {
-    args = await parser.parseAsync([...argv]);
+    parsed = await parser.parseAsync([...argv]);
   } catch (cause) {
-    throw new ConfigError("E_CONFIG_FLAGS", (cause as Error).message, { cause });
+    const message = (cause as Error).message;
+    // yargs says "Unknown arguments: bogus, bogusOption"; say it as the C server does.
+    const unknown = message.match(/^Unknown arguments?: ([^,\s]+)/)?.[1];
+    throw new ConfigError("E_CONFIG_FLAGS", unknown ? `--${unknown}: unknown option` : message, { cause });
   }
+  const args = Object.fromEntries(
+    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" ? value : last(value)]),
+  ) as typeof parsed;
   const warnings: string[] = [];
   const mode = args.help
     ? "help"

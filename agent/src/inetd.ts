@@ -80,8 +80,12 @@ export async function serveInetd(ctx: ServerContext): Promise<void> {
   );
   void (async () => {
     for await (const chunk of Bun.stdin.stream()) connection.data(chunk);
-    connection.closed();
-    resolve();
+    // A pipe's writer may close once the request is sent (stdin redirected from a file); the
+    // reply still has stdout. Only an EOF before the request is complete ends the job.
+    if (connection.receiving) {
+      connection.closed();
+      resolve();
+    }
   })();
   await finished;
 }

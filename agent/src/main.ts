@@ -71,6 +71,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const detachedChild = process.env[DETACHED_CHILD_ENV] === "1";
+  let account: ReturnType<typeof dropPrivileges>;
+  try {
+    // Before detaching, as the C server: the pid file and every job belong to the unprivileged user.
+    account = dropPrivileges(config.user);
+  } catch (error) {
+    if (error instanceof ConfigError) return badArguments(error.message);
+    throw error;
+  }
   if (config.mode === "daemon" && config.detach && !detachedChild) {
     const started = await startDetached(argv, process.env);
     if (!started.ok) {
@@ -89,7 +97,6 @@ async function main(argv: string[]): Promise<number> {
   let log: Logger;
   let ctx: ServerContext;
   try {
-    const account = dropPrivileges(config.user);
     log = makeLogger(config);
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
@@ -144,11 +151,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return fail(EXIT_BIND_FAILED, `failed to bind ${config.listen} port ${config.port}: ${(error as Error).message}`);
   }
+  if (config.pidFile !== undefined && !detachedChild) writeFileSync(config.pidFile, `${process.pid}\n`);
+  if (detachedChild) reportToParent(`ready ${process.pid}`);
   log.notice("dcc_listen", `listening on ${config.listen}:${server.port}, allowing up to ${config.jobs} active jobs`, {
     allow: config.allow.rules.join(","),
   });
-  if (config.pidFile !== undefined && !detachedChild) writeFileSync(config.pidFile, `${process.pid}\n`);
-  if (detachedChild) reportToParent(`ready ${process.pid}`);
 
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -68,6 +68,11 @@ describe("parseConfig", () => {
     ]);
   });
 
+  test("a repeated flag takes its last value; --allow accumulates", async () => {
+    const config = await parseConfig(["-p", "4000", "--port", "4001", "--allow", "10.0.0.1", "--allow", "10.0.0.2"], env);
+    expect([config.port, config.allow.rules]).toEqual([4001, ["10.0.0.1/32", "10.0.0.2/32"]]);
+  });
+
   test("--allow-private adds the private ranges to --allow", async () => {
     const config = await parseConfig(["--allow", "203.0.113.0/24", "--allow-private"], env);
     expect([config.allow.allows("203.0.113.7"), config.allow.allows("10.0.0.1")]).toEqual([true, true]);

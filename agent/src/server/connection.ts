@@ -7,6 +7,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError } from "../errors.ts";
+import { isSource } from "../job/argv.ts";
 import { type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
 import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
@@ -79,6 +80,11 @@ export class Connection {
     this.parser = new RequestParser(ctx.config.limits);
     ctx.connections.add(this);
     this.idleTimer = setTimeout(() => this.timedOut(), ctx.config.limits.idleTimeoutMs);
+  }
+
+  /** True until the whole request has arrived. */
+  get receiving(): boolean {
+    return this.phase === Phase.Receiving;
   }
 
   data(chunk: Uint8Array): void {
@@ -282,7 +288,7 @@ export class Connection {
 
   private summary(version: ProtocolVersion, result: JobResultClass, status: number): void {
     const ms = Math.round(performance.now() - this.started);
-    const input = this.plan?.scanned.input ?? this.argv.find((a) => !a.startsWith("-")) ?? "";
+    const input = this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "";
     const compiler = this.plan?.compiler ?? this.argv[0] ?? "";
     this.ctx.stats.recordJob(result, { input, compiler, ms });
     this.ctx.log.notice("dcc_job_summary", `client: ${this.peer} ${result}`, {

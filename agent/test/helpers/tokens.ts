@@ -48,17 +48,25 @@ export function parseReply(bytes: Uint8Array): Reply {
   return { version, status, stderr, stdout, object };
 }
 
-/** Sends bytes to the agent, then reads until the agent closes; returns all it sent back. */
-export async function exchange(port: number, request: Uint8Array, hostname = "127.0.0.1"): Promise<Uint8Array> {
+/**
+ * Sends bytes to the agent, then reads until the agent closes; returns all it sent back.
+ * With `hangUp`, the client closes its side once the bytes are sent (a truncated stream).
+ */
+export async function exchange(
+  port: number,
+  request: Uint8Array,
+  options: { hostname?: string; hangUp?: boolean } = {},
+): Promise<Uint8Array> {
   const received: Uint8Array[] = [];
   const { promise, resolve } = Promise.withResolvers<Uint8Array>();
   let unsent = request;
-  const send = (socket: { write(bytes: Uint8Array): number }) => {
+  const send = (socket: { write(bytes: Uint8Array): number; end(): void }) => {
     const written = socket.write(unsent);
     unsent = unsent.subarray(Math.max(0, written));
+    if (unsent.length === 0 && options.hangUp) socket.end();
   };
   await Bun.connect({
-    hostname,
+    hostname: options.hostname ?? "127.0.0.1",
     port,
     socket: {
       open: send,

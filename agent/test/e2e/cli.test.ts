@@ -1,0 +1,140 @@
+/**
+ * The executable's command line and process behaviour, as scripts and init systems see it:
+ * output of --version/--help, exit codes (101 bad options, 102 cannot bind), detaching with a
+ * pid file, --lifetime, SIGTERM, and --inetd.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AGENT_BINARY, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
+import { run } from "../helpers/distcc.ts";
+import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
+import { GCC, toolchain } from "../helpers/toolchain.ts";
+
+const cwd = sharedTempDir("cli-");
+
+describe("--version and --help", () => {
+  test("--version prints the C server's shape that scripts parse", async () => {
+    const result = await run([AGENT_BINARY, "--version"], cwd);
+    expect(result.exitCode).toBe(0);
+    const [first, second] = result.stdout.split("\n");
+    expect(first).toMatch(/^distccd \d+\.\d+\.\d+ \S+-linux-gnu$/);
+    expect(second).toBe("  (protocols 1 and 2) (default port 3632)");
+  });
+
+  test("--help prints usage and every flag a container uses", async () => {
+    const result = await run([AGENT_BINARY, "--help"], cwd);
+    expect(result.exitCode).toBe(0);
+    for (const flag of ["Usage:", "--daemon", "--no-detach", "--allow", "--log-stderr", "--whitelist", "--jobs", "--stats-port"]) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+});
+
+describe("exit code 101 for bad options", () => {
+  test.each([
+    [["--bogus-option"], "--bogus-option: unknown option"],
+    [["--daemon", "--port", "70000"], "port number out of range"],
+    [["--daemon", "--allow", "1.2.3.4/40"], "--allow 1.2.3.4/40"],
+    [["--daemon", "--jobs", "0"], "--jobs 0"],
+    [["--daemon", "--no-detach", "--whitelist", "/nonexistent/whitelist", "--port", "1"], "cannot read whitelist /nonexistent/whitelist"],
+  ])("%j", async (args, message) => {
+    const result = await run([AGENT_BINARY, ...args], cwd);
+    expect(result.exitCode).toBe(101);
+    expect(result.stderr).toContain(`distccd: ERROR: `);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+const baseArgs = (port: number) => [
+  "--daemon",
+  "--listen",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--allow",
+  "127.0.0.1",
+  "--whitelist",
+  toolchain().whitelist,
+];
+
+describe("exit code 102 when the port is taken", () => {
+  test.each([
+    ["in the foreground", ["--no-detach"]],
+    ["when detaching", []],
+  ])("%s", async (_name, extra) => {
+    const busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const result = await run([AGENT_BINARY, ...baseArgs(busy.port), ...extra], cwd);
+      expect(result.exitCode).toBe(102);
+      expect(result.stderr).toContain(`failed to bind 127.0.0.1 port ${busy.port}`);
+    } finally {
+      busy.stop(true);
+    }
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await Bun.sleep(50);
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+}
+
+test("--daemon detaches once bound, writes the detached pid, and removes it on SIGTERM", async () => {
+  const port = freePort();
+  const pidFile = join(sharedTempDir("pid-"), "distccd.pid");
+  const result = await run([AGENT_BINARY, ...baseArgs(port), "--pid-file", pidFile], cwd, { TMPDIR: sharedTempDir("detached-tmp-") });
+  expect(result.exitCode).toBe(0);
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  expect(pid).toBeGreaterThan(1);
+  expect(alive(pid)).toBe(true);
+  const reply = parseReply(await exchange(port, compileRequest(2, [GCC, "-c", "x.c", "-o", "x.o"], "int x;\n")));
+  expect(reply.status).toBe(0);
+  process.kill(pid, "SIGTERM");
+  await until(() => !alive(pid), "the daemon to exit");
+  expect(existsSync(pidFile)).toBe(false);
+});
+
+test("--no-detach writes its own pid", async () => {
+  const pidFile = join(sharedTempDir("pid-"), "distccd.pid");
+  await using agent = await startAgent({ args: ["--pid-file", pidFile] });
+  expect(Number(readFileSync(pidFile, "utf8"))).toBe(agent.pid);
+  expect(await agent.stop()).toBe(0);
+  expect(existsSync(pidFile)).toBe(false);
+});
+
+test("--lifetime ends the server by itself, with status 0", async () => {
+  await using agent = await startAgent({ args: ["--lifetime", "1"] });
+  await agent.waitForLog(/terminating \(--lifetime 1s\)/, 10_000);
+  expect(await agent.stop()).toBe(0);
+});
+
+test("SIGTERM ends the server with status 0", async () => {
+  await using agent = await startAgent();
+  expect(await agent.stop()).toBe(0);
+  expect(agent.log()).toContain("terminating (SIGTERM)");
+});
+
+test("--inetd serves one request on stdin/stdout", async () => {
+  const proc = Bun.spawn([AGENT_BINARY, "--inetd", "--whitelist", toolchain().whitelist, "--log-stderr"], {
+    cwd,
+    env: { ...process.env, PATH: `${toolchain().bin}:${process.env.PATH}`, TMPDIR: sharedTempDir("inetd-tmp-") },
+    stdin: compileRequest(2, [GCC, "-c", "x.c", "-o", "x.o"], "int answer = 42;\n"),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
+  expect(exitCode).toBe(0);
+  const reply = parseReply(stdout);
+  expect(reply.status).toBe(0);
+  expect(reply.object.subarray(1, 4)).toEqual(new TextEncoder().encode("ELF"));
+  expect(stderr).toContain("COMPILE_OK");
+});
