@@ -8,6 +8,6 @@ for dir in "${dirs[@]}"; do
   for path in "$dir"/*; do
     name=${path##*/}
     [[ -x "$path" && ! -d "$path" ]] || continue
-    [[ "$name" =~ ^([A-Za-z0-9_.]+-)*(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(-[0-9.]+)?$ ]] && echo "$name"
+    if [[ "$name" =~ ^([A-Za-z0-9_.]+-)*(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(-[0-9.]+)?$ ]]; then echo "$name"; fi
   done
 done | sort -u
