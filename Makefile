@@ -42,6 +42,7 @@ test-deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@ci/repair-distcc-pump.sh
 
 lint: deps
 	node_modules/.bin/biome check .

@@ -19,6 +19,10 @@ export interface Limits {
   readonly maxDecompressedBytes: number;
   /** Most files in one pump-mode request. */
   readonly maxFiles: number;
+  /** Most bytes of one pump-mode request's files together, after decompression. */
+  readonly maxPumpBytes: number;
+  /** Longest pump-mode NAME or LINK target, in bytes. */
+  readonly maxPathBytes: number;
   /** A client that sends nothing for this long while its request is incomplete is dropped. */
   readonly idleTimeoutMs: number;
 }
@@ -29,6 +33,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxSourceBytes: 1024 * 1024 * 1024,
   maxDecompressedBytes: 1024 * 1024 * 1024,
   maxFiles: 100_000,
+  maxPumpBytes: 4 * 1024 * 1024 * 1024,
+  maxPathBytes: 4096,
   idleTimeoutMs: 60_000,
 });
 

@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1 and 2"));
+    process.stdout.write(versionText("1, 2 and 3"));
     return 0;
   }
   const detachedChild = process.env[DETACHED_CHILD_ENV] === "1";
@@ -136,6 +136,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // Handlers first: a SIGTERM right after the pid file appears must still end the server cleanly.
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => log.reopen());
+  if (config.lifetimeSeconds > 0) setTimeout(() => stop(`--lifetime ${config.lifetimeSeconds}s`), config.lifetimeSeconds * 1000);
+
   let server: ReturnType<typeof listen>;
   let stats: ReturnType<typeof serveStats> | undefined;
   try {
@@ -156,12 +163,6 @@ async function main(argv: string[]): Promise<number> {
   log.notice("dcc_listen", `listening on ${config.listen}:${server.port}, allowing up to ${config.jobs} active jobs`, {
     allow: config.allow.rules.join(","),
   });
-
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGHUP", () => log.reopen());
-  if (config.lifetimeSeconds > 0) setTimeout(() => stop(`--lifetime ${config.lifetimeSeconds}s`), config.lifetimeSeconds * 1000);
 
   const reason = await stopped;
   log.notice("dcc_daemon_terminate", `terminating (${reason})`);

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
+import { rewritePumpArgs } from "../pump/pump-args.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import type { SpawnFn } from "./spawn.ts";
 
@@ -14,6 +15,7 @@ import type { SpawnFn } from "./spawn.ts";
 export const ExitCode = {
   BAD_ARGUMENTS: 101,
   IO_ERROR: 107,
+  PROTOCOL_ERROR: 109,
   COMPILER_MISSING: 110,
   ACCESS_DENIED: 113,
   TIMEOUT: 118,
@@ -41,6 +43,8 @@ export interface CompilePlan {
   readonly objectFile: string;
   /** The command line as run, the executable first. */
   readonly command: readonly string[];
+  /** Protocol 3: the dependency file the compiler writes, and the target to give it. */
+  readonly dependencies?: { readonly file: string; readonly target: string };
 }
 
 const EMPTY = new Uint8Array(0);
@@ -51,23 +55,35 @@ export function serverMessage(context: string, level: "error" | "critical" | "wa
   return encoder.encode(Logger.formatText(level, context, message));
 }
 
-/** Checks argv and the compiler, and names the job's files; throws JobRefusedError. */
-export function planCompile(argv: readonly string[], whitelist: CompilerWhitelist, jobDir: string): CompilePlan {
+/**
+ * Checks argv and the compiler, and names the job's files; throws JobRefusedError. With a pump
+ * `root` (protocol 3) the command is rewritten to run in the client's rebuilt tree.
+ */
+export function planCompile(argv: readonly string[], whitelist: CompilerWhitelist, jobDir: string, root?: string): CompilePlan {
   // The compiler is judged first, so a refused name is reported as such whatever its arguments.
   const decision = whitelist.check(argv[0] as string);
   if (!decision.allowed) throw new JobRefusedError("E_COMPILER_REFUSED", decision.reason);
   const scanned = scanArgs(argv);
   const sourceFile = `${jobDir}/input${preprocessedExtension(scanned.input)}`;
   const objectFile = `${jobDir}/output.o`;
+  const executable = decision.path ?? decision.name;
+  if (root !== undefined) {
+    const dependencyFile = `${jobDir}/output.d`;
+    const pump = rewritePumpArgs(scanned, root, objectFile, dependencyFile);
+    pump.command[0] = executable;
+    const dependencies = { file: dependencyFile, target: pump.dependencyTarget };
+    return { scanned, compiler: decision.name, executable: decision.path, sourceFile, objectFile, command: pump.command, dependencies };
+  }
   const command = rewriteArgs(scanned, sourceFile, objectFile);
-  command[0] = decision.path ?? decision.name;
+  command[0] = executable;
   return { scanned, compiler: decision.name, executable: decision.path, sourceFile, objectFile, command };
 }
 
 /** The reply for a job refused before anything ran: a failing STAT and an SERR that says why. */
 export function refusedResult(error: JobRefusedError): JobResult {
   const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE";
-  const code = insecure ? ExitCode.ACCESS_DENIED : ExitCode.BAD_ARGUMENTS;
+  const pump = error.code.startsWith("E_PUMP_") || error.code.startsWith("E_LIMIT_");
+  const code = insecure ? ExitCode.ACCESS_DENIED : pump ? ExitCode.PROTOCOL_ERROR : ExitCode.BAD_ARGUMENTS;
   return {
     status: code << 8,
     stdout: EMPTY,

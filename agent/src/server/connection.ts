@@ -6,7 +6,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
-import { AgentError, JobRefusedError } from "../errors.ts";
+import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
 import { type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
 import type { SpawnFn } from "../job/spawn.ts";
@@ -14,6 +14,9 @@ import type { Logger } from "../log.ts";
 import { decompress } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
 import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from "../protocol/index.ts";
+import { scrubDebugInfo } from "../pump/debug-info.ts";
+import { cleanDependencyFile } from "../pump/dependency-file.ts";
+import { FileTree } from "../pump/file-tree.ts";
 import type { JobSlots } from "./job-slots.ts";
 import { encodeReply } from "./reply.ts";
 
@@ -69,6 +72,10 @@ export class Connection {
   private bytesOut = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private jobRunning = false;
+  /** Protocol 3: the client's files rebuilt under the job's fake root. */
+  private tree: FileTree | undefined;
+  private workingDirectory: string | undefined;
+  private file: { name: string; chunks: Uint8Array[] } | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -145,19 +152,41 @@ export class Connection {
 
   private handle(event: RequestEvent): void {
     switch (event.kind) {
-      case "version":
-        if (event.version === 3) throw new AgentError("E_PROTOCOL_VERSION", "protocol 3 (pump mode) is not served by this agent yet");
+      case "version": {
         this.jobDir = mkdtempSync(`${this.ctx.config.tmpDir}/distccd_`);
+        const limits = this.ctx.config.limits;
+        if (event.version === 3)
+          this.tree = new FileTree(`${this.jobDir}/root`, { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes });
+        return;
+      }
+      case "cwd":
+        this.refusing(() => {
+          this.workingDirectory = this.tree?.makeWorkingDirectory(event.path);
+        });
         return;
       case "argv":
         this.argv = event.argv;
-        try {
-          this.plan = planCompile(event.argv, this.ctx.whitelist, this.jobDir as string);
-        } catch (error) {
-          if (!(error instanceof JobRefusedError)) throw error;
-          this.refusal = error;
-          this.ctx.log.critical("dcc_check_compiler", `refused job from ${this.peer}: ${error.message}`, { code: error.code });
-        }
+        this.refusing(() => {
+          this.plan = planCompile(event.argv, this.ctx.whitelist, this.jobDir as string, this.tree?.root);
+        });
+        return;
+      case "file-start":
+        this.file = { name: event.name, chunks: [] };
+        return;
+      case "file-chunk":
+        // Chunks are views into the socket's buffer: keep copies until the file is whole.
+        if (this.refusal === undefined) this.file?.chunks.push(event.bytes.slice());
+        return;
+      case "file-end": {
+        const file = this.file;
+        this.file = undefined;
+        if (file === undefined || this.refusal !== undefined) return;
+        const data = decompress(Buffer.concat(file.chunks), this.ctx.config.limits.maxDecompressedBytes);
+        this.refusing(() => this.tree?.writeFile(file.name, data));
+        return;
+      }
+      case "link":
+        this.refusing(() => this.tree?.addLink(event.name, event.target));
         return;
       case "source-start":
         if (this.plan !== undefined) this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
@@ -168,8 +197,23 @@ export class Connection {
       case "source-end":
         this.closeSource();
         return;
-      default:
-        throw new AgentError("E_PROTOCOL_ORDER", `unexpected ${event.kind} in protocol ${this.parser.protocol}`);
+    }
+  }
+
+  /**
+   * Runs a step that may refuse the job (a compiler, an option, a pump path, a pump limit). The
+   * first refusal is kept: the rest of the request is read and dropped, and the client gets a
+   * failing STAT with the reason instead of a silent close.
+   */
+  private refusing(step: () => void): void {
+    if (this.refusal !== undefined) return;
+    try {
+      step();
+    } catch (error) {
+      if (!(error instanceof JobRefusedError || error instanceof LimitError)) throw error;
+      this.refusal = error instanceof JobRefusedError ? error : new JobRefusedError(error.code, error.message);
+      this.ctx.log.critical("dcc_check_compiler", `refused job from ${this.peer}: ${error.message}`, { code: error.code });
+      this.ctx.stats.recordRefusal(error.code);
     }
   }
 
@@ -198,6 +242,7 @@ export class Connection {
 
   private async runJob(): Promise<void> {
     const version = this.parser.protocol;
+    this.refusing(() => this.tree?.finish());
     if (this.refusal !== undefined) {
       this.reply(version, refusedResult(this.refusal));
       return;
@@ -217,7 +262,7 @@ export class Connection {
         writeFileSync(plan.sourceFile, source, { mode: 0o600 });
       }
       result = await runCompile(plan, {
-        cwd: this.ctx.config.tmpDir,
+        cwd: this.workingDirectory ?? this.ctx.config.tmpDir,
         env: this.ctx.env,
         jobDir: this.jobDir as string,
         lifetimeMs: this.ctx.config.jobLifetimeSeconds * 1000,
@@ -231,12 +276,22 @@ export class Connection {
       this.summary(version, "CLI_DISCONN", result.status);
       return;
     }
-    this.reply(version, result);
+    this.reply(version, result, await this.pumpDependencies(plan, result));
   }
 
-  private reply(version: ProtocolVersion, result: JobResult): void {
+  /** Protocol 3 on success: the object's debug info and the `.d` file without the fake root. */
+  private async pumpDependencies(plan: CompilePlan, result: JobResult): Promise<Uint8Array | undefined> {
+    if (this.tree === undefined || plan.dependencies === undefined || result.status !== 0) return undefined;
+    const root = this.tree.root;
+    scrubDebugInfo(result.object, root);
+    const file = Bun.file(plan.dependencies.file);
+    const contents = (await file.exists()) ? await file.bytes() : new Uint8Array(0);
+    return cleanDependencyFile(contents, plan.objectFile, plan.dependencies.target, root);
+  }
+
+  private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array): void {
     this.phase = Phase.Replying;
-    const parts = encodeReply(version, result);
+    const parts = encodeReply(version, result, dependencies);
     this.unsent = Buffer.concat(parts);
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
     this.flush(() => this.summary(version, RESULT_CLASS[result.outcome], result.status));

@@ -19,7 +19,7 @@ describe("--version and --help", () => {
     expect(result.exitCode).toBe(0);
     const [first, second] = result.stdout.split("\n");
     expect(first).toMatch(/^distccd \d+\.\d+\.\d+ \S+-linux-gnu$/);
-    expect(second).toBe("  (protocols 1 and 2) (default port 3632)");
+    expect(second).toBe("  (protocols 1, 2 and 3) (default port 3632)");
   });
 
   test("--help prints usage and every flag a container uses", async () => {

@@ -16,15 +16,35 @@ export function compileRequest(version: 1 | 2, argv: readonly string[], source: 
   return concat([encodeHeader("DIST", version), ...encodeArgv(argv), ...encodeBody("DOTI", body)]);
 }
 
+/** One NAME entry of a pump request: file contents, or a symlink target. */
+export type PumpEntry = { name: string; file: string | Uint8Array } | { name: string; link: string };
+
+/** A whole protocol 3 request: DIST, CDIR, ARGC/ARGV, NFIL, then NAME with FILE (LZO) or LINK. */
+export function pumpRequest(cwd: string, argv: readonly string[], entries: readonly PumpEntry[], fileCount = entries.length): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts = [encodeHeader("DIST", 3), ...encodeBody("CDIR", encoder.encode(cwd)), ...encodeArgv(argv), encodeHeader("NFIL", fileCount)];
+  for (const entry of entries) {
+    parts.push(...encodeBody("NAME", encoder.encode(entry.name)));
+    if ("link" in entry) parts.push(...encodeBody("LINK", encoder.encode(entry.link)));
+    else {
+      const bytes = typeof entry.file === "string" ? encoder.encode(entry.file) : entry.file;
+      parts.push(...encodeBody("FILE", bytes.length > 0 ? compress(bytes) : bytes));
+    }
+  }
+  return concat(parts);
+}
+
 export interface Reply {
   readonly version: number;
   readonly status: number;
   readonly stderr: string;
   readonly stdout: string;
   readonly object: Uint8Array;
+  /** Protocol 3 on success only. */
+  readonly dependencies: string | undefined;
 }
 
-/** Parses a complete reply (DONE STAT SERR SOUT DOTO), decompressing in protocol 2. */
+/** Parses a complete reply (DONE STAT SERR SOUT DOTO, DOTD in protocol 3), decompressing from protocol 2 on. */
 export function parseReply(bytes: Uint8Array): Reply {
   let at = 0;
   const header = (token: string) => {
@@ -44,8 +64,9 @@ export function parseReply(bytes: Uint8Array): Reply {
   const stderr = new TextDecoder().decode(body("SERR"));
   const stdout = new TextDecoder().decode(body("SOUT"));
   const object = body("DOTO");
-  if (at !== bytes.length) throw new Error(`${bytes.length - at} bytes after DOTO`);
-  return { version, status, stderr, stdout, object };
+  const dependencies = version === 3 && status === 0 ? new TextDecoder().decode(body("DOTD")) : undefined;
+  if (at !== bytes.length) throw new Error(`${bytes.length - at} bytes after the last token`);
+  return { version, status, stderr, stdout, object, dependencies };
 }
 
 /**

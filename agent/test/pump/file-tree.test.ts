@@ -1,0 +1,134 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JobRefusedError, LimitError } from "../../src/errors.ts";
+import { clientPathComponents, FileTree, resolveLexically } from "../../src/pump/file-tree.ts";
+
+const base = mkdtempSync(join(tmpdir(), "file-tree-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+let count = 0;
+const tree = (maxTotalBytes = 1 << 20) => new FileTree(join(base, `root${count++}`), { maxPathBytes: 256, maxTotalBytes });
+
+function refusal(step: () => void): string | undefined {
+  try {
+    step();
+  } catch (error) {
+    if (error instanceof JobRefusedError || error instanceof LimitError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("client paths", () => {
+  test.each([
+    ["/a/b.h", ["a", "b.h"]],
+    ["//a///b.h/", ["a", "b.h"]],
+    ["/", []],
+  ])("%s -> %j", (path, parts) => {
+    expect(clientPathComponents(path, "NAME", 256)).toEqual(parts);
+  });
+
+  test.each(["a/b.h", "/a/../b", "/a/./b", "/..", ""])("%j is refused", (path) => {
+    expect(refusal(() => clientPathComponents(path, "NAME", 256))).toBe("E_PUMP_PATH");
+  });
+
+  test.each([
+    [["usr", "lib"], "../include", { inside: ["usr", "include"] }],
+    [["a"], "/x/y", { inside: ["x", "y"] }],
+    [["usr", "lib"], "../../../../usr/include", { escaped: "/usr/include" }],
+    [[], "..", { escaped: "/" }],
+    [["a", "b"], "c/../../d", { inside: ["a", "d"] }],
+  ] as [string[], string, { inside: string[] } | { escaped: string }][])("from /%j, %s resolves to %j", (from, target, expected) => {
+    expect(resolveLexically(from, target)).toEqual(expected);
+  });
+});
+
+describe("FileTree", () => {
+  test("writes files and creates their directories under the root", () => {
+    const t = tree();
+    t.writeFile("/home/u/src/a.c", new TextEncoder().encode("int a;"));
+    expect(readFileSync(join(t.root, "home/u/src/a.c"), "utf8")).toBe("int a;");
+    expect(t.makeWorkingDirectory("/home/u/src")).toBe(join(t.root, "home/u/src"));
+  });
+
+  test("links inside the root point inside the root", () => {
+    const t = tree();
+    t.writeFile("/src/real.h", new Uint8Array(0));
+    t.addLink("/src/alias.h", "real.h");
+    t.addLink("/abs.h", "/src/real.h");
+    t.finish();
+    expect(readlinkSync(join(t.root, "src/alias.h"))).toBe(join(t.root, "src/real.h"));
+    expect(readlinkSync(join(t.root, "abs.h"))).toBe(join(t.root, "src/real.h"));
+  });
+
+  test("a system directory mirror points at this server's directory", () => {
+    const t = tree();
+    t.addLink("/usr/include", `${"../".repeat(20)}usr/include`);
+    expect(readlinkSync(join(t.root, "usr/include"))).toBe("/usr/include");
+  });
+
+  test.each<[string, (t: FileTree) => void, string]>([
+    ["an escaping absolute link", (t) => t.addLink("/a", "/../../etc"), "E_PUMP_LINK"],
+    ["an escaping relative link to another path", (t) => t.addLink("/usr/include", "../../../../etc"), "E_PUMP_LINK"],
+    ["a mirror of a directory this server lacks", (t) => t.addLink("/no/such/dir", "../../../../../no/such/dir"), "E_PUMP_LINK"],
+    ["an empty link target", (t) => t.addLink("/a", ""), "E_PUMP_LINK"],
+    [
+      "a file through a mirrored link",
+      (t) => {
+        t.addLink("/usr/include", "../../../../../usr/include");
+        t.writeFile("/usr/include/evil.h", new Uint8Array(1));
+      },
+      "E_PUMP_SYMLINK",
+    ],
+    [
+      "a file through a link inside the root",
+      (t) => {
+        t.writeFile("/d/x", new Uint8Array(0));
+        t.addLink("/e", "d");
+        t.writeFile("/e/y", new Uint8Array(1));
+      },
+      "E_PUMP_SYMLINK",
+    ],
+    [
+      "a duplicate name",
+      (t) => {
+        t.writeFile("/a", new Uint8Array(0));
+        t.writeFile("//a", new Uint8Array(0));
+      },
+      "E_PUMP_DUPLICATE",
+    ],
+    [
+      "a link over an existing directory",
+      (t) => {
+        t.writeFile("/d/x", new Uint8Array(0));
+        t.addLink("/d", "x");
+      },
+      "E_PUMP_PATH",
+    ],
+    [
+      "a symlink chain",
+      (t) => {
+        t.addLink("/a", "b");
+        t.addLink("/b", "c");
+        t.finish();
+      },
+      "E_PUMP_LINK",
+    ],
+    ["a name over the length limit", (t) => t.writeFile(`/${"x".repeat(300)}`, new Uint8Array(0)), "E_PUMP_PATH_LENGTH"],
+    ["the root itself", (t) => t.writeFile("/", new Uint8Array(0)), "E_PUMP_PATH"],
+    ["files beyond the byte limit", (t) => t.writeFile("/big", new Uint8Array(2048)), "E_LIMIT_PUMP_BYTES"],
+  ])("refuses %s", (_name, steps, code) => {
+    const t = tree(1024);
+    expect(refusal(() => steps(t))).toBe(code);
+    expect(existsSync("/usr/include/evil.h")).toBe(false);
+  });
+
+  test("a refused traversal writes nothing outside the root", () => {
+    const t = tree();
+    const outside = join(base, "outside");
+    expect(refusal(() => t.writeFile(`/../../../..${outside}`, new Uint8Array(1)))).toBe("E_PUMP_PATH");
+    expect(existsSync(outside)).toBe(false);
+    expect(lstatSync(t.root).isDirectory()).toBe(true);
+  });
+});
