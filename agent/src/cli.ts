@@ -22,6 +22,11 @@ function modeOptions<T>(y: Argv<T>) {
       describe: "Run as USER when started as root (default distcc, then distccd, then nobody)",
     })
     .option("lifetime", { type: "number", requiresArg: true, default: 0, describe: "Exit after SECONDS (0: never)" })
+    .option("health-check", {
+      type: "boolean",
+      default: false,
+      describe: "Probe the agent on --stats-port (else --port) and exit 0 if it is healthy",
+    })
     .option("zeroconf", { type: "boolean", default: false, hidden: true, describe: "Not supported; accepted with a warning" });
 }
 
@@ -73,6 +78,61 @@ function jobOptions<T>(y: Argv<T>) {
     .option("sysroot", { type: "string", requiresArg: true, hidden: true, describe: "Accepted for compatibility with distcc HEAD" });
 }
 
+/** Every limit a client can run into, each with a flag (Config keeps the defaults' reasons). */
+function limitOptions<T>(y: Argv<T>) {
+  return y
+    .option("client-timeout", {
+      type: "number",
+      requiresArg: true,
+      default: 60,
+      describe: "Drop a client silent this many SECONDS mid-request or mid-reply",
+    })
+    .option("max-argc", { type: "number", requiresArg: true, default: 4096, describe: "Most arguments in one request" })
+    .option("max-arg-bytes", {
+      type: "number",
+      requiresArg: true,
+      default: 65536,
+      describe: "Longest argument, CDIR, NAME or LINK, in bytes",
+    })
+    .option("max-source-bytes", {
+      type: "number",
+      requiresArg: true,
+      default: 1 << 30,
+      describe: "Largest source or pump file, sent or decompressed, in bytes",
+    })
+    .option("max-output-bytes", {
+      type: "number",
+      requiresArg: true,
+      default: 256 << 20,
+      describe: "Largest compiler stdout, stderr or object, in bytes",
+    })
+    .option("max-files", { type: "number", requiresArg: true, default: 100_000, describe: "Most files in one pump request" })
+    .option("max-pump-bytes", {
+      type: "number",
+      requiresArg: true,
+      default: 4 * 2 ** 30,
+      describe: "Most bytes of one pump request's files together",
+    })
+    .option("max-queue", {
+      type: "number",
+      requiresArg: true,
+      default: 1000,
+      describe: "Most complete requests waiting for a compiler; more are told the server is busy",
+    })
+    .option("max-connections", {
+      type: "number",
+      requiresArg: true,
+      default: 2000,
+      describe: "Most open client connections; more are closed at once",
+    })
+    .option("shutdown-grace", {
+      type: "number",
+      requiresArg: true,
+      default: 25,
+      describe: "On SIGTERM, SECONDS running jobs get to finish",
+    });
+}
+
 function logOptions<T>(y: Argv<T>) {
   return y
     .option("log-stderr", { type: "boolean", default: false, describe: "Log to stderr" })
@@ -96,7 +156,7 @@ Usage:
    distccd --daemon --no-detach --allow 127.0.0.1 --log-stderr`;
 
 /** The parser; main.ts and tests call parse on it. Unknown flags are errors, as in the C server. */
-export const parser = logOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false)))))
+export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false))))))
   .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
   .option("version", { type: "boolean", default: false, describe: "Show the version and exit" })
   .usage(USAGE)

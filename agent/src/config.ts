@@ -13,33 +13,26 @@ export interface Limits {
   readonly maxArgc: number;
   /** Longest single ARGV, CDIR, NAME or LINK string, in bytes. */
   readonly maxStringBytes: number;
-  /** Largest DOTI or FILE body as sent, in bytes. */
+  /** Largest DOTI or FILE body, as sent and after LZO decompression, in bytes. */
   readonly maxSourceBytes: number;
-  /** Largest source after LZO decompression, in bytes. */
-  readonly maxDecompressedBytes: number;
+  /** Largest compiler stdout, stderr or object, in bytes. */
+  readonly maxOutputBytes: number;
   /** Most files in one pump-mode request. */
   readonly maxFiles: number;
   /** Most bytes of one pump-mode request's files together, after decompression. */
   readonly maxPumpBytes: number;
-  /** Longest pump-mode NAME or LINK target, in bytes. */
+  /** Longest pump-mode NAME or LINK target, in bytes (PATH_MAX). */
   readonly maxPathBytes: number;
-  /** A client that sends nothing for this long while its request is incomplete is dropped. */
+  /** Complete requests that may wait for a compiler slot; more are answered "busy". */
+  readonly maxQueue: number;
+  /** Open connections; more are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+  /** A client that sends nothing (or reads nothing of its reply) for this long is dropped. */
   readonly idleTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: Limits = Object.freeze({
-  maxArgc: 4096,
-  maxStringBytes: 64 * 1024,
-  maxSourceBytes: 1024 * 1024 * 1024,
-  maxDecompressedBytes: 1024 * 1024 * 1024,
-  maxFiles: 100_000,
-  maxPumpBytes: 4 * 1024 * 1024 * 1024,
-  maxPathBytes: 4096,
-  idleTimeoutMs: 60_000,
-});
-
 export interface Config {
-  readonly mode: "help" | "version" | "daemon" | "inetd";
+  readonly mode: "help" | "version" | "health-check" | "daemon" | "inetd";
   /** Fork into the background after the listener is bound. */
   readonly detach: boolean;
   readonly listen: string;
@@ -68,6 +61,8 @@ export interface Config {
   /** PATH the compilers are looked up in (DISTCCD_PATH, else PATH). */
   readonly compilerPath: string;
   readonly limits: Limits;
+  /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
+  readonly shutdownGraceSeconds: number;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
@@ -84,10 +79,28 @@ function integer(name: string, value: number, min: number, max: number): number 
   return value;
 }
 
+function seconds(name: string, value: number, min: number): number {
+  if (!(value >= min) || !Number.isFinite(value))
+    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${value}: must be ${min} or more seconds`);
+  return value;
+}
+
 function port(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535)
     throw new ConfigError("E_CONFIG_PORT", `--${name} ${value}: port number out of range (1-65535)`);
   return value;
+}
+
+/** One-shot modes first; then, as in the C server, stdin being a socket means inetd. */
+function chooseMode(
+  args: { help: boolean; version: boolean; healthCheck: boolean; inetd: boolean; daemon: boolean; wizard: boolean },
+  stdinIsSocket: boolean,
+): Config["mode"] {
+  if (args.help) return "help";
+  if (args.version) return "version";
+  if (args.healthCheck) return "health-check";
+  if (args.inetd) return "inetd";
+  return args.daemon || args.wizard || !stdinIsSocket ? "daemon" : "inetd";
 }
 
 /** Reads the command line (without the program name) into a Config, or throws ConfigError. */
@@ -109,15 +122,7 @@ export async function parseConfig(
     Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" ? value : last(value)]),
   ) as typeof parsed;
   const warnings: string[] = [];
-  const mode = args.help
-    ? "help"
-    : args.version
-      ? "version"
-      : args.inetd
-        ? "inetd"
-        : args.daemon || args.wizard || !stdinIsSocket
-          ? "daemon"
-          : "inetd";
+  const mode = chooseMode(args, stdinIsSocket);
   if (args.daemon && args.inetd) throw new ConfigError("E_CONFIG_FLAGS", "--daemon and --inetd cannot be used together");
   const rules = [...(args.allow as string[])];
   if (rules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--allow needs an IP address or CIDR range");
@@ -129,8 +134,8 @@ export async function parseConfig(
   const verbose = args.verbose || args.wizard;
   const lifetime = args.lifetime;
   const jobLifetime = args.jobLifetime;
-  if (!(lifetime >= 0)) throw new ConfigError("E_CONFIG_RANGE", `--lifetime ${lifetime}: must be 0 or more seconds`);
-  if (!(jobLifetime >= 0)) throw new ConfigError("E_CONFIG_RANGE", `--job-lifetime ${jobLifetime}: must be 0 or more seconds`);
+  seconds("lifetime", lifetime, 0);
+  seconds("job-lifetime", jobLifetime, 0);
   return Object.freeze({
     mode,
     detach: args.detach && args.fork && !args.wizard && mode === "daemon",
@@ -155,7 +160,19 @@ export async function parseConfig(
     tmpDir: (env.TMPDIR ?? "/tmp").replace(/\/+$/, "") || "/",
     saveTemps: env.DISTCC_SAVE_TEMPS === "1",
     compilerPath: env.DISTCCD_PATH ?? env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    limits: DEFAULT_LIMITS,
+    limits: Object.freeze({
+      maxArgc: integer("max-argc", args.maxArgc, 1, 1_000_000),
+      maxStringBytes: integer("max-arg-bytes", args.maxArgBytes, 256, 2 ** 31),
+      maxSourceBytes: integer("max-source-bytes", args.maxSourceBytes, 1, 2 ** 32),
+      maxOutputBytes: integer("max-output-bytes", args.maxOutputBytes, 1, 2 ** 32),
+      maxFiles: integer("max-files", args.maxFiles, 1, 10_000_000),
+      maxPumpBytes: integer("max-pump-bytes", args.maxPumpBytes, 1, 2 ** 40),
+      maxPathBytes: 4096,
+      maxQueue: integer("max-queue", args.maxQueue, 0, 1_000_000),
+      maxConnections: integer("max-connections", args.maxConnections, 1, 1_000_000),
+      idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
+    }),
+    shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
     warnings,
   });
 }

@@ -10,6 +10,7 @@ import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
+import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
@@ -23,6 +24,8 @@ import { listen } from "./server/listener.ts";
 const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_COMPILER_MISSING = 110;
+/** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
+const KILL_SETTLE_MS = 5000;
 
 function versionText(protocols: string): string {
   const target = arch() === "arm64" ? "aarch64-unknown-linux-gnu" : "x86_64-pc-linux-gnu";
@@ -54,6 +57,13 @@ function badArguments(message: string): number {
   return EXIT_BAD_ARGUMENTS;
 }
 
+/** A start-up failure reaches whoever waits for it: the detaching parent, or stderr. */
+function startupFailure(detachedChild: boolean, code: number, message: string): number {
+  if (detachedChild) reportToParent(`error ${code} ${message}`);
+  else process.stderr.write(`distccd: ERROR: ${message}\n`);
+  return code;
+}
+
 async function main(argv: string[]): Promise<number> {
   let config: Config;
   try {
@@ -69,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
   if (config.mode === "version") {
     process.stdout.write(versionText("1, 2 and 3"));
     return 0;
+  }
+  if (config.mode === "health-check") {
+    const { healthy, detail } = await checkHealth(config);
+    process.stdout.write(`${detail}\n`);
+    return healthy ? 0 : 1;
   }
   const detachedChild = process.env[DETACHED_CHILD_ENV] === "1";
   let account: ReturnType<typeof dropPrivileges>;
@@ -88,14 +103,11 @@ async function main(argv: string[]): Promise<number> {
     if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${started.pid}\n`);
     return 0;
   }
-  const fail = (code: number, message: string): number => {
-    if (detachedChild) reportToParent(`error ${code} ${message}`);
-    else process.stderr.write(`distccd: ERROR: ${message}\n`);
-    return code;
-  };
-
   let log: Logger;
   let ctx: ServerContext;
+  const slots = new JobSlots(config.jobs);
+  /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
+  const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
@@ -118,15 +130,24 @@ async function main(argv: string[]): Promise<number> {
       config,
       whitelist,
       log,
-      slots: new JobSlots(config.jobs),
-      stats: new Stats(),
+      slots,
+      stats: new Stats({
+        active: () => slots.active,
+        queued: () => slots.queued,
+        maxJobs: config.jobs,
+        draining: () => lifecycle.draining,
+      }),
       spawn: spawnProcess,
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
       connections: new Set<Connection>(),
     };
   } catch (error) {
     if (error instanceof ConfigError)
-      return fail(error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS, error.message);
+      return startupFailure(
+        detachedChild,
+        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.message,
+      );
     throw error;
   }
   if (config.nice !== 0) setPriority(Math.max(-20, Math.min(19, getPriority() + config.nice)));
@@ -135,7 +156,23 @@ async function main(argv: string[]): Promise<number> {
     await serveInetd(ctx);
     return 0;
   }
+  return await serve(config, ctx, lifecycle, detachedChild);
+}
 
+/** Waits until every connection has settled, or `ms` has passed; true if all settled. */
+async function settle(connections: Iterable<Connection>, ms: number): Promise<boolean> {
+  const all = Promise.all([...connections].map((connection) => connection.settled)).then(() => true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return settled;
+}
+
+async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: boolean }, detachedChild: boolean): Promise<number> {
+  const { log } = ctx;
   // Handlers first: a SIGTERM right after the pid file appears must still end the server cleanly.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   process.on("SIGTERM", () => stop("SIGTERM"));
@@ -149,27 +186,53 @@ async function main(argv: string[]): Promise<number> {
     server = listen(ctx, config.listen, config.port);
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
-      stats = serveStats(
-        { stats: ctx.stats, slots: ctx.slots, allow: config.allow, tmpDir: config.tmpDir, argv0 },
-        config.listen,
-        config.statsPort,
-      );
+      const sources = {
+        stats: ctx.stats,
+        allow: config.allow,
+        tmpDir: config.tmpDir,
+        argv0,
+        maxJobs: config.jobs,
+        activeJobs: () => ctx.slots.active,
+        draining: () => lifecycle.draining,
+      };
+      stats = serveStats(sources, config.listen, config.statsPort);
     }
   } catch (error) {
-    return fail(EXIT_BIND_FAILED, `failed to bind ${config.listen} port ${config.port}: ${(error as Error).message}`);
+    return startupFailure(
+      detachedChild,
+      EXIT_BIND_FAILED,
+      `failed to bind ${config.listen} port ${config.port}: ${(error as Error).message}`,
+    );
   }
   if (config.pidFile !== undefined && !detachedChild) writeFileSync(config.pidFile, `${process.pid}\n`);
   if (detachedChild) reportToParent(`ready ${process.pid}`);
   log.notice("dcc_listen", `listening on ${config.listen}:${server.port}, allowing up to ${config.jobs} active jobs`, {
     allow: config.allow.rules.join(","),
+    stats: stats ? stats.port : undefined,
   });
 
   const reason = await stopped;
-  log.notice("dcc_daemon_terminate", `terminating (${reason})`);
+  // Drain: no new connections, /readyz false, running jobs get --shutdown-grace to finish.
+  lifecycle.draining = true;
+  server.stop(false);
+  const busy = ctx.connections.size;
+  log.notice(
+    "dcc_daemon_terminate",
+    `terminating (${reason}): ${busy} connection(s) in flight, up to ${config.shutdownGraceSeconds}s to finish`,
+  );
+  if (!(await settle(ctx.connections, config.shutdownGraceSeconds * 1000))) {
+    log.warning(
+      "dcc_daemon_terminate",
+      `${ctx.connections.size} job(s) still running after ${config.shutdownGraceSeconds}s: killing their compilers`,
+    );
+    const remaining = [...ctx.connections];
+    for (const connection of remaining) connection.kill();
+    await settle(remaining, KILL_SETTLE_MS);
+  }
   server.stop(true);
   stats?.stop(true);
-  for (const connection of ctx.connections) connection.kill();
   if (config.pidFile !== undefined) rmSync(config.pidFile, { force: true });
+  log.notice("dcc_daemon_terminate", "stopped");
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * refused options), runs it with a deadline, and collects status, stdout, stderr and the object
  * (distcc-protocol.md §4, §5). Knows nothing of the wire.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
@@ -18,6 +18,7 @@ export const ExitCode = {
   PROTOCOL_ERROR: 109,
   COMPILER_MISSING: 110,
   ACCESS_DENIED: 113,
+  BUSY: 114,
   TIMEOUT: 118,
 } as const;
 
@@ -93,12 +94,25 @@ export function refusedResult(error: JobRefusedError): JobResult {
   };
 }
 
+/** The reply when too many jobs already wait: a status the client answers by compiling elsewhere. */
+export function busyResult(maxQueue: number): JobResult {
+  return {
+    status: ExitCode.BUSY << 8,
+    stdout: EMPTY,
+    stderr: serverMessage("dcc_run_job", "warning", `server busy: ${maxQueue} jobs are already waiting for a compiler`),
+    object: EMPTY,
+    outcome: "refused",
+  };
+}
+
 export interface RunOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly jobDir: string;
   /** 0: no deadline (`--job-lifetime`). */
   readonly lifetimeMs: number;
+  /** A compiler whose stdout, stderr or object grows past this is killed. */
+  readonly maxOutputBytes: number;
   /** Aborted when the client goes away: the compiler's process group is killed. */
   readonly signal: AbortSignal;
   readonly spawn: SpawnFn;
@@ -106,6 +120,16 @@ export interface RunOptions {
 
 /** After SIGTERM, a compiler gets this long before SIGKILL. */
 const KILL_GRACE_MS = 2000;
+/** How often a running compiler's output files are measured against --max-output-bytes. */
+const OUTPUT_CHECK_MS = 250;
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
 
 async function readIfPresent(path: string): Promise<Uint8Array> {
   const file = Bun.file(path);
@@ -142,6 +166,12 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
     proc.killGroup("SIGTERM");
     killTimer ??= setTimeout(() => proc.killGroup("SIGKILL"), KILL_GRACE_MS);
   };
+  const outputs = { stdout: stdoutFile, stderr: stderrFile, object: plan.objectFile };
+  const oversized = () => Object.entries(outputs).find(([, file]) => fileSize(file) > options.maxOutputBytes)?.[0];
+  // Output goes to files: a compiler that floods them is stopped before it fills the disk.
+  const watchOutput = setInterval(() => {
+    if (oversized() !== undefined) stop();
+  }, OUTPUT_CHECK_MS);
   const deadline =
     options.lifetimeMs > 0
       ? setTimeout(() => {
@@ -153,9 +183,19 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
   const exit = await proc.exited;
   clearTimeout(deadline);
   clearTimeout(killTimer);
+  clearInterval(watchOutput);
   options.signal.removeEventListener("abort", stop);
+  if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: EMPTY, object: EMPTY, outcome: "disconnect" };
+  const tooLarge = oversized();
+  if (tooLarge !== undefined) {
+    const message = serverMessage(
+      "dcc_collect_child",
+      "error",
+      `compiler ${tooLarge} exceeds the limit of ${options.maxOutputBytes} bytes (--max-output-bytes)`,
+    );
+    return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "error" };
+  }
   const [stdout, stderr] = await Promise.all([readIfPresent(stdoutFile), readIfPresent(stderrFile)]);
-  if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout, stderr, object: EMPTY, outcome: "disconnect" };
   if (timedOut) {
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };

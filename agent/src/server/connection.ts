@@ -8,7 +8,7 @@ import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
-import { type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
+import { busyResult, type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
 import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
 import { decompress } from "../lzo/lzo1x.ts";
@@ -76,6 +76,7 @@ export class Connection {
   private tree: FileTree | undefined;
   private workingDirectory: string | undefined;
   private file: { name: string; chunks: Uint8Array[] } | undefined;
+  private readonly finished = Promise.withResolvers<void>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -87,6 +88,11 @@ export class Connection {
     this.parser = new RequestParser(ctx.config.limits);
     ctx.connections.add(this);
     this.idleTimer = setTimeout(() => this.timedOut(), ctx.config.limits.idleTimeoutMs);
+  }
+
+  /** Resolves once the connection is closed and its compiler and temp dir are gone. */
+  get settled(): Promise<void> {
+    return this.finished.promise;
   }
 
   /** True until the whole request has arrived. */
@@ -181,7 +187,7 @@ export class Connection {
         const file = this.file;
         this.file = undefined;
         if (file === undefined || this.refusal !== undefined) return;
-        const data = decompress(Buffer.concat(file.chunks), this.ctx.config.limits.maxDecompressedBytes);
+        const data = decompress(Buffer.concat(file.chunks), this.ctx.config.limits.maxSourceBytes);
         this.refusing(() => this.tree?.writeFile(file.name, data));
         return;
       }
@@ -244,10 +250,22 @@ export class Connection {
     const version = this.parser.protocol;
     this.refusing(() => this.tree?.finish());
     if (this.refusal !== undefined) {
+      this.deleteJobFiles();
       this.reply(version, refusedResult(this.refusal));
       return;
     }
     const plan = this.plan as CompilePlan;
+    const { maxQueue } = this.ctx.config.limits;
+    if (this.ctx.slots.active >= this.ctx.slots.size && this.ctx.slots.queued >= maxQueue) {
+      this.ctx.log.warning(
+        "dcc_run_job",
+        `server busy: ${maxQueue} jobs already wait for a compiler; told ${this.peer} to compile elsewhere`,
+      );
+      this.ctx.stats.recordRefusal("queue-full");
+      this.deleteJobFiles();
+      this.reply(version, busyResult(maxQueue), undefined, "REJ_OVERLOAD");
+      return;
+    }
     let release: () => void;
     try {
       release = await this.ctx.slots.acquire(this.abort.signal);
@@ -258,10 +276,12 @@ export class Connection {
     let result: JobResult;
     try {
       if (version === 2) {
-        const source = decompress(readFileSync(this.receivedSourcePath(plan)), this.ctx.config.limits.maxDecompressedBytes);
+        const source = decompress(readFileSync(this.receivedSourcePath(plan)), this.ctx.config.limits.maxSourceBytes);
         writeFileSync(plan.sourceFile, source, { mode: 0o600 });
       }
+      this.ctx.log.info("dcc_spawn_child", `running job from ${this.peer}: ${plan.command.join(" ")}`);
       result = await runCompile(plan, {
+        maxOutputBytes: this.ctx.config.limits.maxOutputBytes,
         cwd: this.workingDirectory ?? this.ctx.config.tmpDir,
         env: this.ctx.env,
         jobDir: this.jobDir as string,
@@ -276,7 +296,10 @@ export class Connection {
       this.summary(version, "CLI_DISCONN", result.status);
       return;
     }
-    this.reply(version, result, await this.pumpDependencies(plan, result));
+    const dependencies = await this.pumpDependencies(plan, result);
+    // The reply is in memory now: the job's files go before the client can see the reply.
+    this.deleteJobFiles();
+    this.reply(version, result, dependencies);
   }
 
   /** Protocol 3 on success: the object's debug info and the `.d` file without the fake root. */
@@ -289,12 +312,12 @@ export class Connection {
     return cleanDependencyFile(contents, plan.objectFile, plan.dependencies.target, root);
   }
 
-  private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array): void {
+  private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
     this.phase = Phase.Replying;
     const parts = encodeReply(version, result, dependencies);
     this.unsent = Buffer.concat(parts);
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
-    this.flush(() => this.summary(version, RESULT_CLASS[result.outcome], result.status));
+    this.flush(() => this.summary(version, resultClass, result.status));
   }
 
   private onFlushed: (() => void) | undefined;
@@ -345,7 +368,7 @@ export class Connection {
     const ms = Math.round(performance.now() - this.started);
     const input = this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "";
     const compiler = this.plan?.compiler ?? this.argv[0] ?? "";
-    this.ctx.stats.recordJob(result, { input, compiler, ms });
+    this.ctx.stats.recordJob(result, { protocol: version, input, compiler, ms, bytesIn: this.decoder.bytesIn, bytesOut: this.bytesOut });
     this.ctx.log.notice("dcc_job_summary", `client: ${this.peer} ${result}`, {
       protocol: version,
       compiler,
@@ -360,8 +383,12 @@ export class Connection {
   }
 
   private removeJobDir(): void {
-    if (this.jobDir === undefined) return;
-    if (!this.ctx.config.saveTemps) rmSync(this.jobDir, { recursive: true, force: true });
+    this.deleteJobFiles();
+    this.finished.resolve();
+  }
+
+  private deleteJobFiles(): void {
+    if (this.jobDir !== undefined && !this.ctx.config.saveTemps) rmSync(this.jobDir, { recursive: true, force: true });
     this.jobDir = undefined;
   }
 }

@@ -36,7 +36,16 @@ export function listen(ctx: ServerContext, hostname: string, port: number): TCPS
           socket.end();
           return;
         }
-        ctx.stats.tcpAccept++;
+        if (ctx.connections.size >= ctx.config.limits.maxConnections) {
+          ctx.log.warning(
+            "dcc_check_client",
+            `connection from ${peer} closed: ${ctx.config.limits.maxConnections} connections are open (--max-connections)`,
+          );
+          ctx.stats.recordRefusal("max-connections");
+          socket.end();
+          return;
+        }
+        ctx.stats.recordConnection();
         socket.setNoDelay(true);
         socket.data.connection = new Connection(ctx, transportOf(socket), peer);
       },

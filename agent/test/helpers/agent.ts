@@ -18,6 +18,8 @@ export interface AgentOptions {
   /** Pass no --whitelist (the agent then uses its own default rules). */
   readonly noWhitelist?: boolean;
   readonly env?: Readonly<Record<string, string>>;
+  /** A directory searched for compilers before the toolchain's. */
+  readonly extraPath?: string;
 }
 
 export interface Agent extends AsyncDisposable {
@@ -66,7 +68,12 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     ...(options.args ?? []),
   ];
   const proc = Bun.spawn([AGENT_BINARY, ...args], {
-    env: { ...process.env, PATH: `${tools.bin}:${process.env.PATH}`, TMPDIR: tmpDir, ...options.env },
+    env: {
+      ...process.env,
+      PATH: [options.extraPath, tools.bin, process.env.PATH].filter(Boolean).join(":"),
+      TMPDIR: tmpDir,
+      ...options.env,
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
