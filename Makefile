@@ -5,6 +5,12 @@ SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 SOURCES := $(shell find agent/src -name '*.ts') package.json tsconfig.json
 PORT ?= 3632
+# Cross-compile the executable (bun-linux-x64, bun-linux-arm64); empty: this machine.
+BUN_TARGET ?=
+# The image: ghcr.io/$(OWNER)/distcc, tagged with package.json's version.
+OWNER ?= distcc-agent
+VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
+IMAGE := ghcr.io/$(OWNER)/distcc
 
 # Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
 # compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
@@ -14,7 +20,7 @@ TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu 
 HELM3 := .tools/helm3/helm
 HELM4 := .tools/helm4/helm
 
-.PHONY: build run test deps test-deps lint typecheck helm manifests clean
+.PHONY: build run test deps test-deps lint typecheck helm manifests image image-push clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,7 +32,7 @@ deps: node_modules/.package-lock.json
 # whatever directory it is started in.
 dist/distccd: node_modules/.package-lock.json $(SOURCES)
 	@mkdir -p dist
-	$(BUN) build --compile --minify --bytecode --format=esm \
+	$(BUN) build --compile --minify --bytecode --format=esm $(if $(BUN_TARGET),--target=$(BUN_TARGET)) \
 	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
 	  agent/src/main.ts --outfile dist/distccd
 
@@ -72,6 +78,13 @@ typecheck: deps
 
 test: test-deps deps lint typecheck build helm
 	$(BUN) test --timeout 120000 agent/test test
+
+# No container engine runs on our machines; these are for a workstation or CI with Docker.
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
+
+image-push: image
+	docker push $(IMAGE):$(VERSION)
 
 clean:
 	rm -rf dist .tools
