@@ -53,6 +53,23 @@ function stripSystemPrefix(argv0: string): string {
  * is a distcc wrapper, so a job can never re-enter distcc.
  */
 export function findCompiler(name: string, searchPath: string): string | undefined {
+  const key = `${searchPath}\0${name}`;
+  const cached = lookups.get(key);
+  const now = Date.now();
+  if (cached && now - cached.at < LOOKUP_TTL_MS) return cached.path;
+  const path = searchCompiler(name, searchPath);
+  lookups.set(key, { path, at: now });
+  return path;
+}
+
+/**
+ * Every job looks its compiler up; a few seconds' memory saves the PATH walk on busy servers
+ * while a newly installed compiler is still found promptly.
+ */
+const LOOKUP_TTL_MS = 5000;
+const lookups = new Map<string, { path: string | undefined; at: number }>();
+
+function searchCompiler(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(":")) {
     if (dir === "" || dir === MASQUERADE_DIR || dir === `${MASQUERADE_DIR}/`) continue;
     const candidate = `${dir}/${name}`;

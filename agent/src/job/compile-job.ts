@@ -3,7 +3,7 @@
  * refused options), runs it with a deadline, and collects status, stdout, stderr and the object
  * (distcc-protocol.md §4, §5). Knows nothing of the wire.
  */
-import { existsSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
@@ -131,9 +131,13 @@ function fileSize(path: string): number {
   }
 }
 
-async function readIfPresent(path: string): Promise<Uint8Array> {
-  const file = Bun.file(path);
-  return (await file.exists()) ? await file.bytes() : EMPTY;
+/** Outputs are small and read once: a plain read beats an async Bun.file() round trip here. */
+function readIfPresent(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch {
+    return EMPTY;
+  }
 }
 
 export async function runCompile(plan: CompilePlan, options: RunOptions): Promise<JobResult> {
@@ -195,14 +199,15 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
     );
     return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "error" };
   }
-  const [stdout, stderr] = await Promise.all([readIfPresent(stdoutFile), readIfPresent(stderrFile)]);
+  const stdout = readIfPresent(stdoutFile);
+  const stderr = readIfPresent(stderrFile);
   if (timedOut) {
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };
   }
   const status = exit.signal !== null ? exit.signal : (exit.exitCode ?? 0) << 8;
   if (status !== 0) return { status, stdout, stderr, object: EMPTY, outcome: "error" };
-  const object = existsSync(plan.objectFile) ? await Bun.file(plan.objectFile).bytes() : EMPTY;
+  const object = readIfPresent(plan.objectFile);
   return { status, stdout, stderr, object, outcome: "ok" };
 }
 

@@ -73,7 +73,7 @@ function writeLiteralLength(out: Uint8Array, start: number, t: number): number {
 }
 
 function readLE32(buf: Uint8Array, i: number): number {
-  return ((buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24)) >>> 0;
+  return (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24);
 }
 
 /**
@@ -113,7 +113,8 @@ function compressBlock(
     if (t !== 0) {
       if (t <= 3) out[op - 2] = (out[op - 2] as number) | t;
       else op = writeLiteralLength(out, op, t);
-      out.set(input.subarray(ii, ii + t), op);
+      if (t < 32) for (let i = 0; i < t; i++) out[op + i] = input[ii + i] as number;
+      else out.set(input.subarray(ii, ii + t), op);
       op += t;
     }
     let mLen = 4;
@@ -158,145 +159,152 @@ function writeMatchLength(out: Uint8Array, start: number, marker: number, mLen: 
   return op;
 }
 
-/** Growable output for the decoder: distcc never sends the decompressed length. */
-class Output {
-  buf: Uint8Array;
-  op = 0;
-  constructor(
-    initial: number,
-    private readonly limit: number,
-  ) {
-    this.buf = new Uint8Array(Math.max(64, Math.min(initial, limit)));
-  }
-  need(n: number): void {
-    if (this.op + n <= this.buf.length) return;
-    if (this.op + n > this.limit) {
-      throw new LzoError("E_LZO_OUTPUT_LIMIT", `decompressed data exceeds the limit of ${this.limit} bytes`);
-    }
-    let size = this.buf.length * 2;
-    while (size < this.op + n) size *= 2;
-    const grown = new Uint8Array(Math.min(size, this.limit));
-    grown.set(this.buf.subarray(0, this.op));
-    this.buf = grown;
-  }
+function overrun(): never {
+  throw new LzoError("E_LZO_INPUT_OVERRUN", "compressed data ends too early");
+}
+
+/** A larger copy of `out` with room for `needed` bytes, doubling up to `maxOutput`. */
+function grown(out: Uint8Array, used: number, needed: number, maxOutput: number): Uint8Array {
+  if (needed > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", `decompressed data exceeds the limit of ${maxOutput} bytes`);
+  let size = out.length * 2;
+  while (size < needed) size *= 2;
+  const next = new Uint8Array(Math.min(size, maxOutput));
+  next.set(out.subarray(0, used));
+  return next;
 }
 
 /**
  * `lzo1x_decompress_safe`: every read and back-reference is bounds-checked, and the output
- * may not grow past `maxOutput` (a zip bomb costs the sender, not us).
+ * may not grow past `maxOutput` (a zip bomb costs the sender, not us). Shaped like the C
+ * decoder: an outer loop at each literal run, an inner loop over the matches that follow it;
+ * no closures over the cursors, since this runs on every compressed body the agent receives.
  */
 export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
-  if (input.length === 0) return new Uint8Array(0);
-  const out = new Output(input.length * 8, maxOutput);
   const ipEnd = input.length;
+  if (ipEnd === 0) return new Uint8Array(0);
+  let out: Uint8Array = new Uint8Array(Math.max(64, Math.min(ipEnd * 8, maxOutput)));
+  let op = 0;
   let ip = 0;
-  let t = 0;
-  const needIn = (n: number) => {
-    if (ipEnd - ip < n) throw new LzoError("E_LZO_INPUT_OVERRUN", "compressed data ends too early");
-  };
-  const byte = (): number => {
-    if (ip >= ipEnd) throw new LzoError("E_LZO_INPUT_OVERRUN", "compressed data ends too early");
-    return input[ip++] as number;
-  };
-  const copyLiterals = (n: number) => {
-    needIn(n);
-    out.need(n);
-    out.buf.set(input.subarray(ip, ip + n), out.op);
-    out.op += n;
-    ip += n;
-  };
-  const copyMatch = (distance: number, n: number) => {
-    const from = out.op - distance;
-    if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-    out.need(n);
-    const buf = out.buf;
-    let op = out.op;
-    if (distance >= n) buf.copyWithin(op, from, from + n);
-    else for (let i = 0; i < n; i++) buf[op + i] = buf[from + i] as number;
-    op += n;
-    out.op = op;
-  };
-  const extendedLength = (base: number): number => {
-    let n = 0;
-    let b = byte();
-    while (b === 0) {
-      n += 255;
-      if (n > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
-      b = byte();
-    }
-    return n + base + b;
-  };
-
-  // States of the C decoder's gotos.
-  const MAIN = 0;
-  const FIRST_LITERAL_RUN = 1;
-  const MATCH = 2;
-  const MATCH_NEXT = 3;
-  let state = MAIN;
-  const first = input[0] as number;
-  if (first > 17) {
+  let t = input[0] as number;
+  /** Where the first byte leaves us: 0 a literal run, 1 after one, 2 at trailing literals. */
+  let entry = 0;
+  if (t > 17) {
     ip = 1;
-    t = first - 17;
-    if (t < 4) state = MATCH_NEXT;
-    else {
-      copyLiterals(t);
-      state = FIRST_LITERAL_RUN;
-    }
+    t -= 17;
+    entry = t < 4 ? 2 : 1;
   }
   for (;;) {
-    if (state === MAIN) {
-      t = byte();
-      if (t >= 16) {
-        state = MATCH;
-        continue;
-      }
-      if (t === 0) t = extendedLength(15);
-      copyLiterals(t + 3);
-      state = FIRST_LITERAL_RUN;
-      continue;
+    if (entry === 0) {
+      if (ip >= ipEnd) overrun();
+      t = input[ip++] as number;
     }
-    if (state === FIRST_LITERAL_RUN) {
-      t = byte();
-      if (t >= 16) {
-        state = MATCH;
-        continue;
-      }
-      copyMatch(1 + M2_MAX_OFFSET + (t >> 2) + (byte() << 2), 3);
-    } else if (state === MATCH) {
-      if (t >= 64) {
-        copyMatch(1 + ((t >> 2) & 7) + (byte() << 3), (t >> 5) + 1);
-      } else if (t >= 32) {
-        let len = t & 31;
-        if (len === 0) len = extendedLength(31);
-        needIn(2);
-        const distance = 1 + ((input[ip] as number) >> 2) + ((input[ip + 1] as number) << 6);
-        ip += 2;
-        copyMatch(distance, len + 2);
-      } else if (t >= 16) {
-        let distance = (t & 8) << 11;
-        let len = t & 7;
-        if (len === 0) len = extendedLength(7);
-        needIn(2);
-        distance += ((input[ip] as number) >> 2) + ((input[ip + 1] as number) << 6);
-        ip += 2;
-        if (distance === 0) {
-          if (ip !== ipEnd) throw new LzoError("E_LZO_TRAILING_DATA", "data follows the end-of-stream marker");
-          return out.buf.subarray(0, out.op);
-        }
-        copyMatch(distance + 0x4000, len + 2);
+    if (entry !== 2) {
+      if (entry === 0 && t >= 16) {
+        // A match opcode where a literal run could stand: straight to the match loop.
       } else {
-        copyMatch(1 + (t >> 2) + (byte() << 2), 2);
+        let n = t;
+        if (entry === 0) {
+          if (n === 0) {
+            n = 15;
+            for (;;) {
+              if (ip >= ipEnd) overrun();
+              const b = input[ip++] as number;
+              if (b !== 0) {
+                n += b;
+                break;
+              }
+              n += 255;
+              if (n > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
+            }
+          }
+          n += 3;
+        }
+        entry = 0;
+        if (ipEnd - ip < n + 1) overrun();
+        if (op + n > out.length) out = grown(out, op, op + n, maxOutput);
+        if (n < 32) {
+          for (let i = 0; i < n; i++) out[op + i] = input[ip + i] as number;
+        } else out.set(input.subarray(ip, ip + n), op);
+        op += n;
+        ip += n;
+        t = input[ip++] as number;
+        if (t < 16) {
+          // After a literal run, a small opcode is a 3-byte match reaching past M2's range.
+          if (ip >= ipEnd) overrun();
+          const from = op - (1 + M2_MAX_OFFSET + (t >> 2) + ((input[ip++] as number) << 2));
+          if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
+          if (op + 3 > out.length) out = grown(out, op, op + 3, maxOutput);
+          out[op] = out[from] as number;
+          out[op + 1] = out[from + 1] as number;
+          out[op + 2] = out[from + 2] as number;
+          op += 3;
+          t = (input[ip - 2] as number) & 3;
+          if (t === 0) continue;
+          entry = 2;
+        }
       }
     }
-    if (state !== MATCH_NEXT) {
-      t = (input[ip - 2] as number) & 3;
-      if (t === 0) {
-        state = MAIN;
-        continue;
+    // The match loop: t holds a match opcode, or (entry 2) a count of trailing literals.
+    for (;;) {
+      if (entry === 2) {
+        entry = 0;
+      } else {
+        let distance: number;
+        let length: number;
+        if (t >= 64) {
+          if (ip >= ipEnd) overrun();
+          distance = 1 + ((t >> 2) & 7) + ((input[ip++] as number) << 3);
+          length = (t >> 5) + 1;
+        } else if (t >= 16) {
+          const m3 = t >= 32;
+          length = t & (m3 ? 31 : 7);
+          if (length === 0) {
+            length = m3 ? 31 : 7;
+            for (;;) {
+              if (ip >= ipEnd) overrun();
+              const b = input[ip++] as number;
+              if (b !== 0) {
+                length += b;
+                break;
+              }
+              length += 255;
+              if (length > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
+            }
+          }
+          length += 2;
+          if (ipEnd - ip < 2) overrun();
+          distance = ((input[ip] as number) >> 2) + ((input[ip + 1] as number) << 6);
+          ip += 2;
+          if (m3) distance += 1;
+          else {
+            distance += (t & 8) << 11;
+            if (distance === 0) {
+              if (ip !== ipEnd) throw new LzoError("E_LZO_TRAILING_DATA", "data follows the end-of-stream marker");
+              return out.subarray(0, op);
+            }
+            distance += 0x4000;
+          }
+        } else {
+          if (ip >= ipEnd) overrun();
+          distance = 1 + (t >> 2) + ((input[ip++] as number) << 2);
+          length = 2;
+        }
+        const from = op - distance;
+        if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
+        if (op + length > out.length) out = grown(out, op, op + length, maxOutput);
+        if (length >= 32 && distance >= length) out.copyWithin(op, from, from + length);
+        else for (let i = 0; i < length; i++) out[op + i] = out[from + i] as number;
+        op += length;
+        t = (input[ip - 2] as number) & 3;
+        if (t === 0) break;
       }
+      // t (1 to 3) literals follow a match, then the next byte is a match opcode.
+      if (ipEnd - ip < t + 1) overrun();
+      if (op + t > out.length) out = grown(out, op, op + t, maxOutput);
+      for (let i = 0; i < t; i++) out[op + i] = input[ip + i] as number;
+      op += t;
+      ip += t;
+      t = input[ip++] as number;
     }
-    copyLiterals(t);
-    t = byte();
-    state = MATCH;
   }
 }

@@ -8,6 +8,7 @@ import { statfsSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { Server } from "bun";
 import type { AllowList } from "../allow-list.ts";
+import { CONTENT_TYPE } from "./prometheus.ts";
 import type { Stats } from "./stats.ts";
 import { diskSectors, freeMemoryMegabytes, processSummary } from "./system-load.ts";
 
@@ -85,7 +86,7 @@ export function serveStats(sources: StatsSources, hostname: string, port: number
   return Bun.serve({
     hostname,
     port,
-    async fetch(request, server) {
+    fetch(request, server) {
       const path = new URL(request.url).pathname;
       if (path === "/healthz") return text("ok\n");
       if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
@@ -95,7 +96,7 @@ export function serveStats(sources: StatsSources, hostname: string, port: number
         return text("access denied by --allow\n", 403);
       }
       if (path === "/metrics") {
-        return new Response(await sources.stats.registry.metrics(), { headers: { "content-type": sources.stats.registry.contentType } });
+        return new Response(sources.stats.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       }
       const result = statsText(sources, io, Date.now());
       io = result.io;

@@ -2,7 +2,7 @@
  * @module What the agent counts: the C server's counters (distcc-protocol.md §7), and the same
  * events as Prometheus metrics. Updated by connections; read by the stats server.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 /** The C server's job result classes (`dcc_job_summary`). */
 export type JobResultClass = "COMPILE_OK" | "COMPILE_ERROR" | "COMPILE_TIMEOUT" | "CLI_DISCONN" | "REJ_BAD_REQ" | "REJ_OVERLOAD" | "OTHER";
@@ -39,63 +39,38 @@ export class Stats {
   private readonly busyPerSlot: number[] = [];
   private currentSlotCompiles = 0;
 
-  private readonly connections = new Counter({
-    name: "distccd_connections_total",
-    help: "Connections accepted on the compile port",
-    registers: [this.registry],
-  });
-  private readonly jobs = new Counter({
-    name: "distccd_jobs_total",
-    help: "Finished jobs by outcome (the C server's result classes) and protocol",
-    labelNames: ["outcome", "protocol"],
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: "distccd_job_duration_seconds",
-    help: "Time from a job's first byte to its last reply byte",
-    labelNames: ["protocol"],
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    registers: [this.registry],
-  });
-  private readonly bytes = new Counter({
-    name: "distccd_bytes_total",
-    help: "Bytes received and sent on the compile port",
-    labelNames: ["direction"],
-    registers: [this.registry],
-  });
-  private readonly refused = new Counter({
-    name: "distccd_refusals_total",
-    help: "Connections and jobs refused, by reason (access-list, idle-timeout, a limit, a protocol error code)",
-    labelNames: ["reason"],
-    registers: [this.registry],
-  });
+  private readonly connections = this.registry.register(
+    new Counter("distccd_connections_total", "Connections accepted on the compile port"),
+  );
+  private readonly jobs = this.registry.register(
+    new Counter("distccd_jobs_total", "Finished jobs by outcome (the C server's result classes) and protocol", ["outcome", "protocol"]),
+  );
+  private readonly duration = this.registry.register(
+    new Histogram(
+      "distccd_job_duration_seconds",
+      "Time from a job's first byte to its last reply byte",
+      ["protocol"],
+      [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    ),
+  );
+  private readonly bytes = this.registry.register(
+    new Counter("distccd_bytes_total", "Bytes received and sent on the compile port", ["direction"]),
+  );
+  private readonly refused = this.registry.register(
+    new Counter(
+      "distccd_refusals_total",
+      "Connections and jobs refused, by reason (access-list, idle-timeout, a limit, a protocol error code)",
+      ["reason"],
+    ),
+  );
 
   constructor(gauges: { active: () => number; queued: () => number; maxJobs: number; draining: () => boolean }) {
-    new Gauge({
-      name: "distccd_jobs_active",
-      help: "Compilers running now",
-      registers: [this.registry],
-      collect() {
-        this.set(gauges.active());
-      },
-    });
-    new Gauge({
-      name: "distccd_jobs_queued",
-      help: "Complete requests waiting for a compiler slot",
-      registers: [this.registry],
-      collect() {
-        this.set(gauges.queued());
-      },
-    });
-    new Gauge({ name: "distccd_jobs_max", help: "Compiler slots (--jobs)", registers: [this.registry] }).set(gauges.maxJobs);
-    new Gauge({
-      name: "distccd_draining",
-      help: "1 while the agent finishes its jobs before exiting",
-      registers: [this.registry],
-      collect() {
-        this.set(gauges.draining() ? 1 : 0);
-      },
-    });
+    this.registry.register(new Gauge("distccd_jobs_active", "Compilers running now", gauges.active));
+    this.registry.register(new Gauge("distccd_jobs_queued", "Complete requests waiting for a compiler slot", gauges.queued));
+    this.registry.register(new Gauge("distccd_jobs_max", "Compiler slots (--jobs)", () => gauges.maxJobs));
+    this.registry.register(
+      new Gauge("distccd_draining", "1 while the agent finishes its jobs before exiting", () => (gauges.draining() ? 1 : 0)),
+    );
     const sampler = setInterval(() => this.sample(gauges.active()), SLOT_MS);
     sampler.unref();
   }

@@ -47,6 +47,8 @@ export function resolveLexically(base: readonly string[], target: string): { ins
 export class FileTree {
   private readonly names = new Set<string>();
   private readonly links = new Set<string>();
+  /** Server paths of the directories this tree created. */
+  private readonly directories = new Set<string>();
   /** Links that stay inside the root, checked for chains once every entry has arrived. */
   private readonly pendingTargets: { name: string; target: string; resolved: string }[] = [];
   private totalBytes = 0;
@@ -69,11 +71,14 @@ export class FileTree {
     let path = this.root;
     for (const [index, part] of parts.entries()) {
       path = `${path}/${part}`;
+      // A directory this tree made stays one: a LINK can never replace it (symlink fails on it).
+      if (this.directories.has(path)) continue;
       let stats: ReturnType<typeof lstatSync> | undefined;
       try {
         stats = lstatSync(path);
       } catch {
         mkdirSync(path, { mode: 0o755 });
+        this.directories.add(path);
         continue;
       }
       if (stats.isSymbolicLink()) refuse("E_PUMP_SYMLINK", `${what} passes through the symlink /${parts.slice(0, index + 1).join("/")}`);

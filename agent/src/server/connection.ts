@@ -296,19 +296,23 @@ export class Connection {
       this.summary(version, "CLI_DISCONN", result.status);
       return;
     }
-    const dependencies = await this.pumpDependencies(plan, result);
+    const dependencies = this.pumpDependencies(plan, result);
     // The reply is in memory now: the job's files go before the client can see the reply.
     this.deleteJobFiles();
     this.reply(version, result, dependencies);
   }
 
   /** Protocol 3 on success: the object's debug info and the `.d` file without the fake root. */
-  private async pumpDependencies(plan: CompilePlan, result: JobResult): Promise<Uint8Array | undefined> {
+  private pumpDependencies(plan: CompilePlan, result: JobResult): Uint8Array | undefined {
     if (this.tree === undefined || plan.dependencies === undefined || result.status !== 0) return undefined;
     const root = this.tree.root;
     scrubDebugInfo(result.object, root);
-    const file = Bun.file(plan.dependencies.file);
-    const contents = (await file.exists()) ? await file.bytes() : new Uint8Array(0);
+    let contents: Uint8Array = new Uint8Array(0);
+    try {
+      contents = readFileSync(plan.dependencies.file);
+    } catch {
+      // The compiler wrote no dependency file: the client gets an empty one.
+    }
     return cleanDependencyFile(contents, plan.objectFile, plan.dependencies.target, root);
   }
 

@@ -1,0 +1,256 @@
+/**
+ * `make bench`: our dist/distccd against Debian's C distccd, side by side on loopback, driven
+ * by the real distcc client. Runs alternate between the servers (A B A B ...), a warm-up first,
+ * then RUNS counted runs per workload. Prints a table and writes bench/results.json and
+ * bench/ratios.svg. Never a pass/fail test: it measures.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Bar, barChart } from "./chart.ts";
+import { cThroughput, oursThroughput, type Throughput } from "./lzo-throughput.ts";
+import { type Server, startServer } from "./servers.ts";
+import { generateWorkloads } from "./workloads.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const WORK = join(ROOT, "bench/work");
+const JOBS = 4;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Comma-separated workload names, to rerun a few while profiling (default: all). */
+const ONLY = process.env.BENCH_ONLY?.split(",");
+/** Debian's name: the C server finds it in /usr/lib/distcc, ours in its whitelist. */
+const COMPILER = "powerpc-linux-gnu-gcc";
+
+interface Workload {
+  readonly name: string;
+  readonly description: string;
+  /** One distcc command line (after `distcc`) per job, run from the work dir. */
+  readonly commands: readonly string[][];
+  readonly parallel: number;
+  readonly hostOptions: string;
+  readonly pump: boolean;
+}
+
+interface Sample {
+  readonly wall: number;
+  readonly cpuPerJob: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function runPool(commands: readonly string[][], parallel: number, env: Record<string, string>): Promise<void> {
+  let next = 0;
+  const failures: string[] = [];
+  const worker = async () => {
+    while (next < commands.length) {
+      const args = commands[next++] as string[];
+      const proc = Bun.spawn(["distcc", ...args], { cwd: WORK, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      if (code !== 0) failures.push(`distcc ${args.join(" ")} -> ${code}: ${stderr.slice(0, 400)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  if (failures.length > 0) throw new Error(`${failures.length} job(s) failed:\n${failures.slice(0, 3).join("\n")}`);
+}
+
+async function includeServer(hosts: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
+  const startup = Bun.spawnSync(["distcc-pump", "--startup"], { env: { ...process.env, DISTCC_HOSTS: hosts } });
+  if (startup.exitCode !== 0) throw new Error(`distcc-pump --startup: ${startup.stderr}`);
+  const vars: Record<string, string> = {};
+  for (const match of startup.stdout.toString().matchAll(/^export (INCLUDE_SERVER_\w+)='([^']*)'$/gm))
+    vars[match[1] as string] = match[2] as string;
+  return {
+    env: { ...vars, DISTCC_TESTING_INCLUDE_SERVER: "1" },
+    stop: async () => {
+      await Bun.spawn(["distcc-pump", "--shutdown"], { env: { ...process.env, ...vars }, stdout: "ignore", stderr: "ignore" }).exited;
+    },
+  };
+}
+
+async function measure(server: Server, workload: Workload, round: string): Promise<Sample> {
+  const hosts = `127.0.0.1:${server.port}/${workload.parallel}${workload.hostOptions}`;
+  const distccDir = mkdtempSync(join(WORK, `distcc-${server.name}-`));
+  const pump = workload.pump ? await includeServer(hosts) : undefined;
+  const out = join(WORK, "out", `${workload.name}-${server.name}-${round}`);
+  mkdirSync(out, { recursive: true });
+  const env = {
+    ...(process.env as Record<string, string>),
+    DISTCC_HOSTS: hosts,
+    DISTCC_DIR: distccDir,
+    DISTCC_FALLBACK: "0",
+    DISTCC_SKIP_LOCAL_RETRY: "1",
+    ...pump?.env,
+  };
+  const commands = workload.commands.map((args, i) => [...args, "-o", join(out, `${i}.o`)]);
+  const cpu = server.cpuSeconds();
+  const start = performance.now();
+  try {
+    await runPool(commands, workload.parallel, env);
+  } finally {
+    await pump?.stop();
+  }
+  const wall = (performance.now() - start) / 1000;
+  const cpuPerJob = (server.cpuSeconds() - cpu) / commands.length;
+  rmSync(out, { recursive: true, force: true });
+  rmSync(distccDir, { recursive: true, force: true });
+  return { wall, cpuPerJob };
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const sources = generateWorkloads(WORK);
+  const compile = (source: string, extra: string[] = []) => [COMPILER, "-O2", "-Ismall/include", ...extra, "-c", source];
+  const workloads: Workload[] = [
+    {
+      name: "concurrent-64",
+      description: "64 clients at once, tiny jobs, --jobs 4 (queueing), protocol 2",
+      commands: Array.from({ length: 64 }, () => compile(sources.tiny)),
+      parallel: 64,
+      hostOptions: ",lzo",
+      pump: false,
+    },
+    {
+      name: "small-p1",
+      description: "200 small units with system headers, -j4, protocol 1",
+      commands: sources.small.map((s) => compile(s)),
+      parallel: JOBS,
+      hostOptions: "",
+      pump: false,
+    },
+    {
+      name: "small-p2",
+      description: "the same, protocol 2 (LZO)",
+      commands: sources.small.map((s) => compile(s)),
+      parallel: JOBS,
+      hostOptions: ",lzo",
+      pump: false,
+    },
+    {
+      name: "pump-p3",
+      description: "the same, pump mode (protocol 3)",
+      commands: sources.small.map((s) => compile(s)),
+      parallel: JOBS,
+      hostOptions: ",lzo,cpp",
+      pump: true,
+    },
+    {
+      name: "large-p1",
+      description: "one unit of 5.5 MB preprocessed, protocol 1",
+      commands: [compile(sources.large, ["-O0"])],
+      parallel: 1,
+      hostOptions: "",
+      pump: false,
+    },
+    {
+      name: "large-p2",
+      description: "the same, protocol 2 (LZO)",
+      commands: [compile(sources.large, ["-O0"])],
+      parallel: 1,
+      hostOptions: ",lzo",
+      pump: false,
+    },
+  ];
+
+  const agentBinary = join(ROOT, "dist/distccd");
+  const agent = await startServer("agent", { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary });
+  const c = await startServer("c", { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary });
+  await Bun.sleep(1000);
+  const idleRssKiB = agent.memory().rss;
+  const results: Record<string, unknown>[] = [];
+  let concurrentPeakKiB = 0;
+  try {
+    for (const workload of workloads.filter((w) => !ONLY || ONLY.includes(w.name))) {
+      const samples: Record<"agent" | "c", Sample[]> = { agent: [], c: [] };
+      for (const server of [agent, c]) await measure(server, workload, "warmup");
+      for (let round = 0; round < RUNS; round++) {
+        for (const server of [agent, c]) samples[server.name].push(await measure(server, workload, String(round)));
+      }
+      if (workload.name === "concurrent-64") concurrentPeakKiB = agent.memory().peak;
+      const ratios = samples.agent.map((sample, i) => sample.wall / (samples.c[i] as Sample).wall);
+      const result = {
+        workload: workload.name,
+        description: workload.description,
+        jobs: workload.commands.length,
+        runs: RUNS,
+        wallMedianAgent: median(samples.agent.map((s) => s.wall)),
+        wallMedianC: median(samples.c.map((s) => s.wall)),
+        wallRatioMedian: median(ratios),
+        wallRatios: ratios,
+        cpuPerJobAgentMs: median(samples.agent.map((s) => s.cpuPerJob)) * 1000,
+        cpuPerJobCMs: median(samples.c.map((s) => s.cpuPerJob)) * 1000,
+      };
+      results.push(result);
+      console.error(
+        `${workload.name}: ours ${result.wallMedianAgent.toFixed(2)}s, C ${result.wallMedianC.toFixed(2)}s, ratio ${result.wallRatioMedian.toFixed(3)}`,
+      );
+    }
+  } finally {
+    await agent.stop().catch(() => undefined);
+    await c.stop().catch(() => undefined);
+  }
+
+  const preprocessed = join(WORK, "large.i");
+  const cpp = Bun.spawnSync([COMPILER, "-E", "-Ismall/include", sources.large, "-o", preprocessed], { cwd: WORK });
+  if (cpp.exitCode !== 0) throw new Error(cpp.stderr.toString());
+  const binary = join(WORK, "binary.bin");
+  writeFileSync(binary, readFileSync(`/usr/bin/${COMPILER}`).subarray(0, 4_000_000));
+  const lzo: Record<string, { ours: Throughput; c: Throughput }> = {};
+  for (const [name, file] of [
+    ["text", preprocessed],
+    ["binary", binary],
+  ] as const) {
+    lzo[name] = { ours: oursThroughput(new Uint8Array(readFileSync(file))), c: cThroughput(file) };
+  }
+
+  const summary = {
+    date: new Date().toISOString(),
+    machine: { cpus: navigator.hardwareConcurrency, jobs: JOBS },
+    seconds: Math.round((performance.now() - began) / 1000),
+    workloads: results,
+    agentRssKiB: { idle: idleRssKiB, peakDuringConcurrent: concurrentPeakKiB, peakOverall: 0 },
+    lzoMBps: lzo,
+  };
+  writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(summary, null, 2)}\n`);
+
+  const bars: Bar[] = [
+    ...results.map((r) => ({ label: `${r.workload} wall`, value: r.wallRatioMedian as number, target: 1, lowerIsBetter: true })),
+    ...results.map((r) => ({
+      label: `${r.workload} CPU/job`,
+      value: (r.cpuPerJobAgentMs as number) / Math.max(0.001, r.cpuPerJobCMs as number),
+      target: 1,
+      lowerIsBetter: true,
+    })),
+    ...Object.entries(lzo).flatMap(([name, t]) => [
+      { label: `LZO ${name} compress`, value: t.ours.compress / t.c.compress, target: 0.5, lowerIsBetter: false },
+      { label: `LZO ${name} decompress`, value: t.ours.decompress / t.c.decompress, target: 0.5, lowerIsBetter: false },
+    ]),
+  ];
+  writeFileSync(join(ROOT, "bench/ratios.svg"), barChart("distcc-agent / C distccd (median ratios)", bars));
+
+  const rows = [
+    "| workload | jobs | ours (s) | C (s) | wall ours/C | CPU/job ours (ms) | CPU/job C (ms) |",
+    "|---|---|---|---|---|---|---|",
+    ...results.map(
+      (r) =>
+        `| ${r.workload} | ${r.jobs} | ${(r.wallMedianAgent as number).toFixed(2)} | ${(r.wallMedianC as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobAgentMs as number).toFixed(2)} | ${(r.cpuPerJobCMs as number).toFixed(2)} |`,
+    ),
+    "",
+    `Agent RSS: ${(idleRssKiB / 1024).toFixed(1)} MiB idle, ${(concurrentPeakKiB / 1024).toFixed(1)} MiB peak during the concurrent workload.`,
+    "",
+    "| LZO1X-1 (MB/s) | ours | C (liblzo2) | ours/C |",
+    "|---|---|---|---|",
+    ...Object.entries(lzo).flatMap(([name, t]) => [
+      `| ${name} compress | ${t.ours.compress.toFixed(0)} | ${t.c.compress.toFixed(0)} | ${(t.ours.compress / t.c.compress).toFixed(2)} |`,
+      `| ${name} decompress | ${t.ours.decompress.toFixed(0)} | ${t.c.decompress.toFixed(0)} | ${(t.ours.decompress / t.c.decompress).toFixed(2)} |`,
+    ]),
+  ];
+  console.log(rows.join("\n"));
+  console.log(`\n${RUNS} counted runs per server and workload, alternating, after a warm-up; ${summary.seconds}s in all.`);
+}
+
+await main();
