@@ -12,6 +12,7 @@ import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
+import { removeStaleJobDirs } from "./job/job-dir.ts";
 import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
@@ -150,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
       );
     throw error;
   }
+  const stale = removeStaleJobDirs(config.tmpDir);
+  if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) setPriority(Math.max(-20, Math.min(19, getPriority() + config.nice)));
 
   if (config.mode === "inetd") {

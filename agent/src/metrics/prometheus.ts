@@ -8,12 +8,12 @@ export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 type Labels = Readonly<Record<string, string>>;
 
-function escape(value: string): string {
+function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
 function labelText(labels: Labels): string {
-  const pairs = Object.entries(labels).map(([key, value]) => `${key}="${escape(value)}"`);
+  const pairs = Object.entries(labels).map(([key, value]) => `${key}="${escapeLabelValue(value)}"`);
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
 }
 

@@ -3,12 +3,13 @@
  * request's source in a private temp dir, runs the job when a slot is free, and writes the
  * reply with backpressure. The single place where errors become a reply or a silent close.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
 import { busyResult, type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
+import { createJobDir } from "../job/job-dir.ts";
 import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
 import { decompress } from "../lzo/lzo1x.ts";
@@ -159,7 +160,7 @@ export class Connection {
   private handle(event: RequestEvent): void {
     switch (event.kind) {
       case "version": {
-        this.jobDir = mkdtempSync(`${this.ctx.config.tmpDir}/distccd_`);
+        this.jobDir = createJobDir(this.ctx.config.tmpDir);
         const limits = this.ctx.config.limits;
         if (event.version === 3)
           this.tree = new FileTree(`${this.jobDir}/root`, { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes });
