@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # distcc-agent on Gentoo with a PowerPC cross toolchain built by crossdev.
 #   docker build -t ghcr.io/OWNER/distcc:VERSION .             (make image)
-#   docker build --build-arg BUN_TARGET=bun-linux-arm64 ...    (arm64 nodes)
+#   docker buildx build --platform linux/arm64 ...               (arm64 nodes)
 
 # Keep in step with the "bun" devDependency in package.json (a test checks).
 ARG BUN_VERSION=1.4.5
@@ -10,8 +10,11 @@ ARG STAGE3_TAG=20251124
 ARG PORTAGE_TAG=20251124
 
 # ---- build: the agent as one executable -------------------------------------------------
-FROM oven/bun:${BUN_VERSION}-debian AS build
-ARG BUN_TARGET=bun-linux-x64
+# Runs on the build machine's platform and cross-compiles: no emulation for arm64 images.
+FROM --platform=$BUILDPLATFORM oven/bun:${BUN_VERSION}-debian AS build
+ARG TARGETARCH
+# bun-linux-x64 or bun-linux-arm64; by default the platform being built (buildx --platform).
+ARG BUN_TARGET
 # make runs `npm ci`, as on a developer's machine; node and npm are only needed here.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends make nodejs npm ca-certificates \
@@ -19,7 +22,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY package.json package-lock.json Makefile tsconfig.json ./
 COPY agent/src agent/src
-RUN make build BUN_TARGET=${BUN_TARGET}
+RUN target="${BUN_TARGET:-bun-linux-$(if [ "$TARGETARCH" = arm64 ]; then echo arm64; else echo x64; fi)}" \
+ && make build BUN_TARGET="$target"
 
 # ---- toolchain: Gentoo with crossdev's powerpc-unknown-linux-gnu gcc/g++ --------------------
 FROM gentoo/portage:${PORTAGE_TAG} AS portage

@@ -55,8 +55,8 @@ sources=(src/clirpc.c src/clinet.c src/state.c src/srvrpc.c src/pump.c src/rpc.c
   src/bulk.c src/sendfile.c src/compress.c src/argutil.c src/cleanup.c src/emaillog.c
   src/timeval.c src/netutil.c lzo/minilzo.c "$module")
 suffix=$("$python3" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-gcc -shared -fPIC -O2 -D_GNU_SOURCE -DPY_SSIZE_T_CLEAN -I. -Isrc -Ilzo \
-  $("$python3" -c 'import sysconfig; print("-I" + sysconfig.get_paths()["include"])') \
+python_include=$("$python3" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+gcc -shared -fPIC -O2 -D_GNU_SOURCE -DPY_SSIZE_T_CLEAN -I. -Isrc -Ilzo -I"$python_include" \
   "${sources[@]}" -o "distcc_pump_c_extensions$suffix"
 install -m 0644 "distcc_pump_c_extensions$suffix" "$ext_dir/"
 works || { echo "the rebuilt extension still fails" >&2; exit 1; }

@@ -33,9 +33,9 @@ test("the plain manifests hold the objects their names promise", () => {
   expect(readFileSync(join(ROOT, "manifests/distcc-nodeport.yaml"), "utf8")).toContain("nodePort: 30362");
 });
 
-test("yamllint passes on the chart's YAML, the CI config and scenarios, and the manifests", () => {
+test("yamllint passes on the chart's YAML, the CI config and scenarios, the manifests and the workflows", () => {
   const run = Bun.spawnSync(
-    ["yamllint", "--strict", "-c", "ci/lintconf.yaml", "chart/Chart.yaml", "chart/values.yaml", "ci", "manifests"],
+    ["yamllint", "--strict", "-c", "ci/lintconf.yaml", "chart/Chart.yaml", "chart/values.yaml", "ci", "manifests", ".github/workflows"],
     { cwd: ROOT },
   );
   expect({ exitCode: run.exitCode, output: run.stdout.toString() }).toEqual({ exitCode: 0, output: "" });
