@@ -30,6 +30,12 @@ interface Workload {
   readonly parallel: number;
   readonly hostOptions: string;
   readonly pump: boolean;
+  /**
+   * Global client options before the hosts. The concurrency workload raises the client's local
+   * cpp slots: with the default, clients that find none free sleep a whole second, on either
+   * server, and the workload would measure those sleeps instead of the servers.
+   */
+  readonly clientOptions?: string;
 }
 
 interface Sample {
@@ -73,7 +79,7 @@ async function includeServer(hosts: string): Promise<{ env: Record<string, strin
 }
 
 async function measure(server: Server, workload: Workload, round: string): Promise<Sample> {
-  const hosts = `127.0.0.1:${server.port}/${workload.parallel}${workload.hostOptions}`;
+  const hosts = `${workload.clientOptions ?? ""} 127.0.0.1:${server.port}/${workload.parallel}${workload.hostOptions}`.trim();
   const distccDir = mkdtempSync(join(WORK, `distcc-${server.name}-`));
   const pump = workload.pump ? await includeServer(hosts) : undefined;
   const out = join(WORK, "out", `${workload.name}-${server.name}-${round}`);

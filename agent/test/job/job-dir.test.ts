@@ -5,21 +5,24 @@ import { join } from "node:path";
 import { createJobDir, removeStaleJobDirs } from "../../src/job/job-dir.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "job-dir-test-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const staleDir = mkdtempSync(join(tmpdir(), "job-dir-stale-"));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(staleDir, { recursive: true, force: true });
+});
 
 test("job dirs carry the agent's pid", () => {
   expect(createJobDir(dir)).toStartWith(join(dir, `distccd-agent.${process.pid}.`));
 });
 
 test("start-up removes the dirs of agents that are gone and its own, and nothing else", () => {
-  const dir = mkdtempSync(join(tmpdir(), "job-dir-stale-"));
-  const mine = createJobDir(dir);
+  const mine = createJobDir(staleDir);
   // pid 1 is alive (init); a pid above pid_max cannot be.
-  mkdirSync(join(dir, "distccd-agent.1.aaaaaa"));
-  mkdirSync(join(dir, "distccd-agent.4194305.bbbbbb"));
-  mkdirSync(join(dir, "distccd_cccccc"));
-  mkdirSync(join(dir, "unrelated"));
-  const removed = removeStaleJobDirs(dir);
-  expect(removed.sort()).toEqual([mine.slice(dir.length + 1), "distccd-agent.4194305.bbbbbb"].sort());
-  expect(readdirSync(dir).sort()).toEqual(["distccd-agent.1.aaaaaa", "distccd_cccccc", "unrelated"]);
+  mkdirSync(join(staleDir, "distccd-agent.1.aaaaaa"));
+  mkdirSync(join(staleDir, "distccd-agent.4194305.bbbbbb"));
+  mkdirSync(join(staleDir, "distccd_cccccc"));
+  mkdirSync(join(staleDir, "unrelated"));
+  const removed = removeStaleJobDirs(staleDir);
+  expect(removed.sort()).toEqual([mine.slice(staleDir.length + 1), "distccd-agent.4194305.bbbbbb"].sort());
+  expect(readdirSync(staleDir).sort()).toEqual(["distccd-agent.1.aaaaaa", "distccd_cccccc", "unrelated"]);
 });

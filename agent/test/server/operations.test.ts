@@ -4,14 +4,15 @@
  * leaves or their time is up, and clients that stall, flood or fuzz the compile port.
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { encodeHeader } from "../../src/protocol/encode.ts";
 import { AGENT_BINARY, type Agent, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
 import { distcc, run } from "../helpers/distcc.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, concat, exchange, parseReply, pumpRequest } from "../helpers/tokens.ts";
-import { GCC } from "../helpers/toolchain.ts";
+import { GCC, toolchain } from "../helpers/toolchain.ts";
 import { workspace } from "../helpers/workspace.ts";
 
 const good = (compiler = GCC) => compileRequest(2, [compiler, "-c", "x.c", "-o", "x.o"], "int x = 1;\n");
@@ -153,6 +154,46 @@ describe("the stats port", () => {
       status: 0,
     });
   });
+});
+
+test("SIGHUP reopens --log-file, so logrotate can move it away", async () => {
+  const dir = sharedTempDir("log-rotate-");
+  const logFile = join(dir, "distccd.log");
+  const agent = Bun.spawn(
+    [
+      AGENT_BINARY,
+      "--daemon",
+      "--no-detach",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(freePort()),
+      "--allow",
+      "127.0.0.1",
+      "--log-file",
+      logFile,
+      "--whitelist",
+      toolchain().whitelist,
+    ],
+    {
+      env: { ...process.env, PATH: `${toolchain().bin}:${process.env.PATH}`, TMPDIR: dir },
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
+  try {
+    await until(() => existsSync(logFile) && readFileSync(logFile, "utf8").includes("listening on"), "the log file");
+    const port = Number(readFileSync(logFile, "utf8").match(/listening on 127\.0\.0\.1:(\d+)/)?.[1]);
+    renameSync(logFile, `${logFile}.1`);
+    agent.kill("SIGHUP");
+    await until(() => existsSync(logFile), "the reopened log file");
+    expect(parseReply(await exchange(port, good())).status).toBe(0);
+    await until(() => readFileSync(logFile, "utf8").includes("COMPILE_OK"), "the job in the new file");
+    expect(readFileSync(`${logFile}.1`, "utf8")).not.toContain("COMPILE_OK");
+  } finally {
+    agent.kill("SIGTERM");
+    await agent.exited;
+  }
 });
 
 describe("graceful drain", () => {
