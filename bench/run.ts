@@ -123,6 +123,7 @@ async function main(): Promise<void> {
       parallel: 64,
       hostOptions: ",lzo",
       pump: false,
+      clientOptions: "--localslots_cpp=64",
     },
     {
       name: "small-p1",
