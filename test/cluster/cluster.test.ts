@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { AGENT_BINARY, sharedTempDir } from "../../agent/test/helpers/agent.ts";
 import { type ClientRun, distcc, run } from "../../agent/test/helpers/distcc.ts";
 import { GCC, toolchain } from "../../agent/test/helpers/toolchain.ts";
+import { until } from "../../agent/test/helpers/wait.ts";
 import { find, render } from "../helpers/helm.ts";
 import { canCreateNamespaces, type Host, TestNetwork } from "../helpers/netns.ts";
 
@@ -54,14 +55,6 @@ function startAgent(node: Node): void {
   void (async () => {
     for await (const chunk of stream) node.log += new TextDecoder().decode(chunk);
   })();
-}
-
-/** Polls every 50 ms for at most `ms`: every wait in this file is bounded. */
-async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !condition(); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 function project(): string {

@@ -6,6 +6,7 @@
  * at the next start).
  */
 import { spawnSync } from "node:child_process";
+import { alive } from "../../agent/test/helpers/wait.ts";
 
 export const SUBNET_PREFIX = 16;
 
@@ -30,15 +31,6 @@ function namespaces(): string[] {
     : [];
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** True where this process may create network namespaces (root with iproute2). */
 export function canCreateNamespaces(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -57,7 +49,7 @@ export class TestNetwork {
     // Leftovers of a run that was killed before it could clean up.
     for (const name of namespaces()) {
       const owner = Number(name.match(/^dca(\d+)-/)?.[1]);
-      if (Number.isInteger(owner) && !pidAlive(owner)) spawnSync("ip", ["netns", "del", name]);
+      if (Number.isInteger(owner) && !alive(owner)) spawnSync("ip", ["netns", "del", name]);
     }
     this.prefix = `dca${process.pid}`;
     this.switchNamespace = `${this.prefix}-sw`;

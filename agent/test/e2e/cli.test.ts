@@ -10,6 +10,7 @@ import { AGENT_BINARY, freePort, sharedTempDir, startAgent } from "../helpers/ag
 import { run } from "../helpers/distcc.ts";
 import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
 import { GCC, toolchain } from "../helpers/toolchain.ts";
+import { alive, until } from "../helpers/wait.ts";
 
 const cwd = sharedTempDir("cli-");
 
@@ -73,20 +74,6 @@ describe("exit code 102 when the port is taken", () => {
     }
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await Bun.sleep(50);
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
 
 test("--daemon detaches once bound, writes the detached pid, and removes it on SIGTERM", async () => {
   const port = freePort();

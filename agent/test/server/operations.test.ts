@@ -13,6 +13,7 @@ import { distcc, run } from "../helpers/distcc.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, concat, exchange, parseReply, pumpRequest } from "../helpers/tokens.ts";
 import { GCC, toolchain } from "../helpers/toolchain.ts";
+import { alive, until } from "../helpers/wait.ts";
 import { workspace } from "../helpers/workspace.ts";
 
 const good = (compiler = GCC) => compileRequest(2, [compiler, "-c", "x.c", "-o", "x.o"], "int x = 1;\n");
@@ -26,24 +27,6 @@ async function statsAgent(extra: string[] = [], allow = ["127.0.0.1"]): Promise<
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, body: await response.text() };
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `condition` every 50 ms, at most `ms`; bounded, never open-ended. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 describe("the stats port", () => {
