@@ -1,10 +1,10 @@
 /**
  * @module The client's files rebuilt under a job's fake root (protocol 3, distcc-protocol.md
  * §3.1-3.2), confined to it: no NAME may climb out with `..`, nothing is ever written through a
- * symlink, and a LINK may leave the root only to mirror the same system directory on this
- * server (what the include server sends for /usr/include and the compiler's own dirs).
+ * symlink, and a LINK may leave the root only to mirror its own path on this server (what the
+ * include server sends for /usr/include and the compiler's own dirs).
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, statSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
 import { JobRefusedError, LimitError } from "../errors.ts";
 
 export interface FileTreeLimits {
@@ -132,15 +132,10 @@ export class FileTree {
     let serverTarget: string;
     if ("escaped" in resolved) {
       // Only the include server's mirror of a system directory may leave the root: the link's
-      // own path, as a directory that exists on this server.
-      const mirrorsItself = resolved.escaped === `/${parts.join("/")}`;
-      let isDirectory = false;
-      try {
-        isDirectory = statSync(resolved.escaped).isDirectory();
-      } catch {
-        isDirectory = false;
-      }
-      if (!mirrorsItself || !isDirectory) {
+      // own path, meaning "this server's copy of it". A client on another distribution mirrors
+      // directories this server lacks; such a link dangles, as under the C server, and the
+      // compiler uses its own include dirs. Nothing is ever written through a link.
+      if (resolved.escaped !== `/${parts.join("/")}`) {
         refuse("E_PUMP_LINK", `LINK "${name}" -> "${target}" escapes the job root (to ${resolved.escaped})`);
       }
       serverTarget = resolved.escaped;

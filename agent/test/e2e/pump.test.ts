@@ -130,10 +130,11 @@ describe("hostile protocol 3 streams", () => {
     expect(good.status).toBe(0);
   });
 
-  test("the include server's mirror of a system directory is accepted", async () => {
+  test("the include server's mirrors of system directories are accepted, even one this server lacks", async () => {
     const entries: PumpEntry[] = [
       { name: "/src/m.c", file: "#include <stdio.h>\nint m;\n" },
       { name: "/usr/include", link: `${"../".repeat(30)}usr/include` },
+      { name: "/usr/lib/gcc-cross/other-distro/14/include", link: `${"../".repeat(30)}usr/lib/gcc-cross/other-distro/14/include` },
     ];
     const reply = parseReply(await exchange(agent.port, pumpRequest("/src", argv, entries)));
     expect(reply.status).toBe(0);

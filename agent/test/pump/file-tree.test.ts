@@ -68,10 +68,15 @@ describe("FileTree", () => {
     expect(readlinkSync(join(t.root, "usr/include"))).toBe("/usr/include");
   });
 
+  test("a mirror of a directory this server lacks (a client on another distribution) dangles, as under C", () => {
+    const t = tree();
+    t.addLink("/usr/lib/gcc-cross/ppc/99/include", `${"../".repeat(20)}usr/lib/gcc-cross/ppc/99/include`);
+    expect(readlinkSync(join(t.root, "usr/lib/gcc-cross/ppc/99/include"))).toBe("/usr/lib/gcc-cross/ppc/99/include");
+  });
+
   test.each<[string, (t: FileTree) => void, string]>([
     ["an escaping absolute link", (t) => t.addLink("/a", "/../../etc"), "E_PUMP_LINK"],
     ["an escaping relative link to another path", (t) => t.addLink("/usr/include", "../../../../etc"), "E_PUMP_LINK"],
-    ["a mirror of a directory this server lacks", (t) => t.addLink("/no/such/dir", "../../../../../no/such/dir"), "E_PUMP_LINK"],
     ["an empty link target", (t) => t.addLink("/a", ""), "E_PUMP_LINK"],
     [
       "a file through a mirrored link",
