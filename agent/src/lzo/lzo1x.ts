@@ -32,10 +32,12 @@ export function compress(input: Uint8Array): Uint8Array {
   let carried = 0;
   let start = 0;
   let left = input.length;
+  // Probes read 32-bit words; a DataView load is one load, not four bytes and three shifts.
+  const words = new DataView(input.buffer, input.byteOffset, input.byteLength);
   while (left > 20) {
     const blockLength = Math.min(left, BLOCK_SIZE);
     dictionary.fill(0);
-    const result = compressBlock(input, start, blockLength, out, op, carried);
+    const result = compressBlock(input, words, start, blockLength, out, op, carried);
     op = result.op;
     carried = result.literals;
     start += blockLength;
@@ -72,16 +74,13 @@ function writeLiteralLength(out: Uint8Array, start: number, t: number): number {
   return op;
 }
 
-function readLE32(buf: Uint8Array, i: number): number {
-  return (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24);
-}
-
 /**
  * One dictionary block of the C `do_compress` (LZO 2.10, deterministic variant).
  * Returns the output position and the count of pending literals carried to the next block.
  */
 function compressBlock(
   input: Uint8Array,
+  words: DataView,
   base: number,
   length: number,
   out: Uint8Array,
@@ -100,11 +99,11 @@ function compressBlock(
     let mPos = 0;
     for (;;) {
       if (ip >= ipEnd) return { op, literals: base + length - (ii - ti) };
-      const dv = readLE32(input, ip);
+      const dv = words.getInt32(ip, true);
       const dindex = (Math.imul(0x1824429d, dv) >>> (32 - D_BITS)) & ((1 << D_BITS) - 1);
       mPos = base + (dictionary[dindex] as number);
       dictionary[dindex] = ip - base;
-      if (dv === readLE32(input, mPos)) break;
+      if (dv === words.getInt32(mPos, true)) break;
       ip += 1 + ((ip - ii) >> 5);
     }
     ii -= ti;
@@ -173,11 +172,18 @@ function grown(out: Uint8Array, used: number, needed: number, maxOutput: number)
   return next;
 }
 
+/** Decoder phases, named after the C decoder's labels. */
+const READ = 0;
+const LITERALS = 1;
+const FIRST_LITERAL_RUN = 2;
+const MATCH = 3;
+const MATCH_NEXT = 4;
+
 /**
  * `lzo1x_decompress_safe`: every read and back-reference is bounds-checked, and the output
  * may not grow past `maxOutput` (a zip bomb costs the sender, not us). Shaped like the C
- * decoder: an outer loop at each literal run, an inner loop over the matches that follow it;
- * no closures over the cursors, since this runs on every compressed body the agent receives.
+ * decoder: an outer loop at each literal run, an inner loop over the matches that follow it,
+ * and no closures over the cursors, since this runs on every compressed body the agent receives.
  */
 export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
   const ipEnd = input.length;
@@ -186,125 +192,148 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
   let op = 0;
   let ip = 0;
   let t = input[0] as number;
-  /** Where the first byte leaves us: 0 a literal run, 1 after one, 2 at trailing literals. */
-  let entry = 0;
+  let phase = READ;
   if (t > 17) {
     ip = 1;
     t -= 17;
-    entry = t < 4 ? 2 : 1;
-  }
-  for (;;) {
-    if (entry === 0) {
-      if (ip >= ipEnd) overrun();
-      t = input[ip++] as number;
-    }
-    if (entry !== 2) {
-      if (entry === 0 && t >= 16) {
-        // A match opcode where a literal run could stand: straight to the match loop.
-      } else {
-        let n = t;
-        if (entry === 0) {
-          if (n === 0) {
-            n = 15;
-            for (;;) {
-              if (ip >= ipEnd) overrun();
-              const b = input[ip++] as number;
-              if (b !== 0) {
-                n += b;
-                break;
-              }
-              n += 255;
-              if (n > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
-            }
-          }
-          n += 3;
-        }
-        entry = 0;
-        if (ipEnd - ip < n + 1) overrun();
-        if (op + n > out.length) out = grown(out, op, op + n, maxOutput);
-        if (n < 32) {
-          for (let i = 0; i < n; i++) out[op + i] = input[ip + i] as number;
-        } else out.set(input.subarray(ip, ip + n), op);
-        op += n;
-        ip += n;
-        t = input[ip++] as number;
-        if (t < 16) {
-          // After a literal run, a small opcode is a 3-byte match reaching past M2's range.
-          if (ip >= ipEnd) overrun();
-          const from = op - (1 + M2_MAX_OFFSET + (t >> 2) + ((input[ip++] as number) << 2));
-          if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-          if (op + 3 > out.length) out = grown(out, op, op + 3, maxOutput);
-          out[op] = out[from] as number;
-          out[op + 1] = out[from + 1] as number;
-          out[op + 2] = out[from + 2] as number;
-          op += 3;
-          t = (input[ip - 2] as number) & 3;
-          if (t === 0) continue;
-          entry = 2;
-        }
-      }
-    }
-    // The match loop: t holds a match opcode, or (entry 2) a count of trailing literals.
-    for (;;) {
-      if (entry === 2) {
-        entry = 0;
-      } else {
-        let distance: number;
-        let length: number;
-        if (t >= 64) {
-          if (ip >= ipEnd) overrun();
-          distance = 1 + ((t >> 2) & 7) + ((input[ip++] as number) << 3);
-          length = (t >> 5) + 1;
-        } else if (t >= 16) {
-          const m3 = t >= 32;
-          length = t & (m3 ? 31 : 7);
-          if (length === 0) {
-            length = m3 ? 31 : 7;
-            for (;;) {
-              if (ip >= ipEnd) overrun();
-              const b = input[ip++] as number;
-              if (b !== 0) {
-                length += b;
-                break;
-              }
-              length += 255;
-              if (length > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
-            }
-          }
-          length += 2;
-          if (ipEnd - ip < 2) overrun();
-          distance = ((input[ip] as number) >> 2) + ((input[ip + 1] as number) << 6);
-          ip += 2;
-          if (m3) distance += 1;
-          else {
-            distance += (t & 8) << 11;
-            if (distance === 0) {
-              if (ip !== ipEnd) throw new LzoError("E_LZO_TRAILING_DATA", "data follows the end-of-stream marker");
-              return out.subarray(0, op);
-            }
-            distance += 0x4000;
-          }
-        } else {
-          if (ip >= ipEnd) overrun();
-          distance = 1 + (t >> 2) + ((input[ip++] as number) << 2);
-          length = 2;
-        }
-        const from = op - distance;
-        if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-        if (op + length > out.length) out = grown(out, op, op + length, maxOutput);
-        if (length >= 32 && distance >= length) out.copyWithin(op, from, from + length);
-        else for (let i = 0; i < length; i++) out[op + i] = out[from + i] as number;
-        op += length;
-        t = (input[ip - 2] as number) & 3;
-        if (t === 0) break;
-      }
-      // t (1 to 3) literals follow a match, then the next byte is a match opcode.
-      if (ipEnd - ip < t + 1) overrun();
-      if (op + t > out.length) out = grown(out, op, op + t, maxOutput);
-      for (let i = 0; i < t; i++) out[op + i] = input[ip + i] as number;
+    if (t < 4) phase = MATCH_NEXT;
+    else {
+      if (ipEnd - ip < t) overrun();
+      if (t > out.length) out = grown(out, op, t, maxOutput);
+      out.set(input.subarray(ip, ip + t), op);
       op += t;
       ip += t;
+      phase = FIRST_LITERAL_RUN;
+    }
+  }
+  for (;;) {
+    if (phase === READ) {
+      if (ip >= ipEnd) overrun();
       t = input[ip++] as number;
+      phase = t >= 16 ? MATCH : LITERALS;
+    }
+    if (phase === LITERALS) {
+      let n = t;
+      if (n === 0) {
+        n = 15;
+        for (;;) {
+          if (ip >= ipEnd) overrun();
+          const b = input[ip++] as number;
+          if (b !== 0) {
+            n += b;
+            break;
+          }
+          n += 255;
+          if (n > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
+        }
+      }
+      n += 3;
+      if (ipEnd - ip < n) overrun();
+      if (op + n > out.length) out = grown(out, op, op + n, maxOutput);
+      if (n < 32) {
+        const end = op + n;
+        do out[op++] = input[ip++] as number;
+        while (op < end);
+      } else {
+        out.set(input.subarray(ip, ip + n), op);
+        op += n;
+        ip += n;
+      }
+      phase = FIRST_LITERAL_RUN;
+    }
+    if (phase === FIRST_LITERAL_RUN) {
+      if (ipEnd - ip < 2) overrun();
+      t = input[ip++] as number;
+      if (t >= 16) phase = MATCH;
+      else {
+        // After a literal run, a small opcode is a 3-byte match reaching past M2's range.
+        const from = op - (1 + M2_MAX_OFFSET + (t >> 2) + ((input[ip++] as number) << 2));
+        if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
+        if (op + 3 > out.length) out = grown(out, op, op + 3, maxOutput);
+        out[op] = out[from] as number;
+        out[op + 1] = out[from + 1] as number;
+        out[op + 2] = out[from + 2] as number;
+        op += 3;
+        t = (input[ip - 2] as number) & 3;
+        phase = t === 0 ? READ : MATCH_NEXT;
+        if (phase === READ) continue;
+      }
+    }
+    // Matches, each possibly followed by 1 to 3 literals, until a literal run comes next.
+    for (;;) {
+      if (phase === MATCH_NEXT) {
+        if (ipEnd - ip < t + 1) overrun();
+        if (op + t > out.length) out = grown(out, op, op + t, maxOutput);
+        do out[op++] = input[ip++] as number;
+        while (--t > 0);
+        t = input[ip++] as number;
+      }
+      let distance: number;
+      let length: number;
+      if (t >= 64) {
+        if (ip >= ipEnd) overrun();
+        distance = 1 + ((t >> 2) & 7) + ((input[ip++] as number) << 3);
+        length = (t >> 5) + 1;
+      } else if (t >= 16) {
+        const m3 = t >= 32;
+        length = t & (m3 ? 31 : 7);
+        if (length === 0) {
+          length = m3 ? 31 : 7;
+          for (;;) {
+            if (ip >= ipEnd) overrun();
+            const b = input[ip++] as number;
+            if (b !== 0) {
+              length += b;
+              break;
+            }
+            length += 255;
+            if (length > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", "length run exceeds the output limit");
+          }
+        }
+        length += 2;
+        if (ipEnd - ip < 2) overrun();
+        distance = ((input[ip] as number) >> 2) + ((input[ip + 1] as number) << 6);
+        ip += 2;
+        if (m3) distance += 1;
+        else {
+          distance += (t & 8) << 11;
+          if (distance === 0) {
+            if (ip !== ipEnd) throw new LzoError("E_LZO_TRAILING_DATA", "data follows the end-of-stream marker");
+            return out.subarray(0, op);
+          }
+          distance += 0x4000;
+        }
+      } else {
+        // Only after trailing literals: a 2-byte match.
+        if (ip >= ipEnd) overrun();
+        distance = 1 + (t >> 2) + ((input[ip++] as number) << 2);
+        length = 2;
+      }
+      const from = op - distance;
+      if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
+      if (op + length > out.length) out = grown(out, op, op + length, maxOutput);
+      if (length >= 32 && distance >= length) {
+        out.copyWithin(op, from, from + length);
+        op += length;
+      } else {
+        // Byte by byte: source and destination overlap whenever distance < length.
+        const end = op + length;
+        let f = from;
+        do out[op++] = out[f++] as number;
+        while (op < end);
+      }
+      t = (input[ip - 2] as number) & 3;
+      if (t !== 0) {
+        phase = MATCH_NEXT;
+        continue;
+      }
+      if (ip >= ipEnd) overrun();
+      t = input[ip++] as number;
+      if (t < 16) {
+        phase = LITERALS;
+        break;
+      }
+      phase = MATCH;
     }
   }
 }
