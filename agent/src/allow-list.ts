@@ -26,7 +26,7 @@ export interface AllowList {
 }
 
 /** `IP` alone means the single address; a bad address or mask is a ConfigError. */
-export function parseRule(rule: string): Range {
+function parseRule(rule: string): Range {
   try {
     if (rule.includes("/")) return ipaddr.parseCIDR(rule);
     const address = ipaddr.parse(rule);

@@ -149,7 +149,7 @@ function logOptions<T>(y: Argv<T>) {
     .option("verbose", { type: "boolean", default: false, describe: "Same as --log-level=debug" });
 }
 
-export const USAGE = `distccd: a distcc compile server (distcc-agent)
+const USAGE = `distccd: a distcc compile server (distcc-agent)
 
 Usage:
    distccd [OPTIONS]
@@ -166,5 +166,3 @@ export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOpti
   .exitProcess(false)
   .fail(false)
   .wrap(100);
-
-export type CliArgs = Awaited<ReturnType<typeof parser.parseAsync>>;

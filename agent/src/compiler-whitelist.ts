@@ -7,8 +7,8 @@ import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync
 import { ConfigError } from "./errors.ts";
 
 /** The C server's compiled-in masquerade directory, also the default whitelist's home. */
-export const MASQUERADE_DIR = "/usr/lib/distcc";
-export const DEFAULT_WHITELIST_FILE = `${MASQUERADE_DIR}/whitelist`;
+const MASQUERADE_DIR = "/usr/lib/distcc";
+const DEFAULT_WHITELIST_FILE = `${MASQUERADE_DIR}/whitelist`;
 
 export type CompilerDecision =
   /** `path` is what runs; undefined when the name is allowed but not installed (exit 110). */

@@ -26,7 +26,7 @@ function decodeProcAddress(hex: string): { address: string; port: number } {
 }
 
 /** The peer of the TCP socket on fd 0, or undefined when stdin is not a TCP socket. */
-export function stdinPeer(): { address: string; port: number } | undefined {
+function stdinPeer(): { address: string; port: number } | undefined {
   let link: string;
   try {
     link = readlinkSync("/proc/self/fd/0");

@@ -14,7 +14,7 @@ export interface Account {
   readonly gid: number;
 }
 
-export function lookupAccount(name: string, passwd = "/etc/passwd"): Account | undefined {
+function lookupAccount(name: string, passwd = "/etc/passwd"): Account | undefined {
   let text = "";
   try {
     text = readFileSync(passwd, "utf8");

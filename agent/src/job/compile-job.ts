@@ -12,7 +12,7 @@ import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "
 import type { SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
-export const ExitCode = {
+const ExitCode = {
   BAD_ARGUMENTS: 101,
   IO_ERROR: 107,
   PROTOCOL_ERROR: 109,
@@ -52,7 +52,7 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 /** A line for SERR in the C server's shape, so clients and scripts see familiar text. */
-export function serverMessage(context: string, level: "error" | "critical" | "warning", message: string): Uint8Array {
+function serverMessage(context: string, level: "error" | "critical" | "warning", message: string): Uint8Array {
   return encoder.encode(Logger.formatText(level, context, message));
 }
 

@@ -28,7 +28,7 @@ export interface RunningProcess {
 
 export type SpawnFn = (request: SpawnRequest) => RunningProcess;
 
-export function signalNumber(name: string | number | null): number | null {
+function signalNumber(name: string | number | null): number | null {
   if (name === null || typeof name === "number") return name;
   return (constants.signals as Record<string, number>)[name] ?? null;
 }

@@ -20,7 +20,7 @@ const BLOCK_SIZE = 49152;
 const dictionary = new Uint16Array(1 << D_BITS);
 
 /** Worst-case output size of {@link compress}, as the C code sizes its buffer. */
-export function compressBound(length: number): number {
+function compressBound(length: number): number {
   return length + Math.floor(length / 16) + 64 + 3;
 }
 

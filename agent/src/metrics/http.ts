@@ -32,7 +32,7 @@ function freeMegabytes(dir: string): number {
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
-export function statsText(
+function statsText(
   sources: StatsSources,
   io: { at: number; sectors: number } | undefined,
   now: number,

@@ -65,11 +65,6 @@ export class Decoder {
     this.bytesIn += chunk.length;
   }
 
-  /** True while a packet has been started but not finished: an EOF now truncates the stream. */
-  get midPacket(): boolean {
-    return this.state !== State.Header || this.available > 0;
-  }
-
   next(): Frame | undefined {
     switch (this.state) {
       case State.Header:
