@@ -20,7 +20,7 @@ TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu 
 HELM3 := .tools/helm3/helm
 HELM4 := .tools/helm4/helm
 
-.PHONY: build run test test-cluster deps test-deps lint typecheck helm manifests bench image image-push clean
+.PHONY: build run test test-cluster test-upstream deps test-deps lint typecheck helm manifests bench image image-push clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -78,6 +78,11 @@ typecheck: deps
 
 test: test-deps deps lint typecheck build helm
 	$(BUN) test --timeout 120000 agent/test test
+	ci/upstream-testsuite.sh dist/distccd
+
+# distcc's own test suite (from Debian's source package) against dist/distccd; part of `make test`.
+test-upstream: test-deps build
+	ci/upstream-testsuite.sh dist/distccd
 
 # Ours against the C distccd on loopback; prints a table, writes bench/results.json and bench/ratios.svg.
 bench: test-deps build

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_BINARY, sharedTempDir } from "../../agent/test/helpers/agent.ts";
 import { type ClientRun, distcc, run } from "../../agent/test/helpers/distcc.ts";
-import { GCC, toolchain } from "../../agent/test/helpers/toolchain.ts";
+import { GCC, GXX, toolchain } from "../../agent/test/helpers/toolchain.ts";
 import { until } from "../../agent/test/helpers/wait.ts";
 import { find, render } from "../helpers/helm.ts";
 import { canCreateNamespaces, type Host, TestNetwork } from "../helpers/netns.ts";
@@ -23,6 +23,8 @@ const UNITS = 18;
 interface Node {
   readonly host: Host;
   readonly tmpDir: string;
+  /** Searched for compilers before the toolchain (a slower wrapper for the drained node). */
+  readonly compilerPath?: string;
   proc: ReturnType<typeof Bun.spawn>;
   log: string;
 }
@@ -46,7 +48,7 @@ function chartArgs(): string[] {
 function startAgent(node: Node): void {
   node.log = "";
   node.proc = Bun.spawn([...TestNetwork.on(node.host), AGENT_BINARY, ...agentArgs, "--whitelist", whitelist], {
-    env: { ...process.env, PATH: `${toolchain().bin}:${process.env.PATH}`, TMPDIR: node.tmpDir },
+    env: { ...process.env, PATH: [node.compilerPath, toolchain().bin, process.env.PATH].filter(Boolean).join(":"), TMPDIR: node.tmpDir },
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
@@ -111,9 +113,16 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
   beforeAll(async () => {
     network = new TestNetwork();
     agentArgs = chartArgs();
+    // The third node compiles half a second slower (same compiler underneath): its jobs are
+    // surely still running when the drain test sends SIGTERM.
+    const slow = sharedTempDir("cluster-slow-bin-");
+    for (const name of [GCC, GXX]) {
+      writeFileSync(join(slow, name), `#!/bin/sh\nsleep 0.5\nexec ${join(toolchain().bin, name)} "$@"\n`, { mode: 0o755 });
+    }
     nodes = ["n1", "n2", "n3"].map((name, i) => ({
       host: network.addHost(name, `10.213.0.${11 + i}`),
       tmpDir: sharedTempDir(`cluster-${name}-`),
+      compilerPath: name === "n3" ? slow : undefined,
       proc: undefined as never,
       log: "",
     }));
