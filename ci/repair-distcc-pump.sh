@@ -14,16 +14,7 @@ if works; then exit 0; fi
 echo "repairing distcc-pump's C extension (PY_SSIZE_T_CLEAN)"
 
 export DEBIAN_FRONTEND=noninteractive
-if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  cat > /etc/apt/sources.list.d/distcc-agent-src.sources <<'SOURCES'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  apt-get update -qq
-fi
+"$(dirname "$0")/enable-deb-src.sh"
 apt-get install -y -qq --no-install-recommends dpkg-dev python3-dev autoconf automake gcc make libiberty-dev >/dev/null
 
 work=$(mktemp -d)

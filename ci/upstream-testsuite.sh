@@ -20,6 +20,7 @@ cases=(CompileHello_Case CommaInFilename_Case ComputedInclude_Case BackslashInMa
   BigAssFile_Case)
 
 if [[ ! -f "$cache/test/testdistcc.py" ]]; then
+  "$(dirname "$0")/enable-deb-src.sh"
   work=$(mktemp -d)
   # Quiet when it works; on failure, run again to show apt's reason.
   if ! (cd "$work" && apt-get source -qq --tar-only distcc >/dev/null 2>&1); then
