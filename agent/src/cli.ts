@@ -165,4 +165,4 @@ export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOpti
   .parserConfiguration({ "camel-case-expansion": true, "strip-aliased": true, "duplicate-arguments-array": true })
   .exitProcess(false)
   .fail(false)
-  .wrap(100);
+  .wrap(null);
