@@ -22,7 +22,7 @@ const ExitCode = {
   TIMEOUT: 118,
 } as const;
 
-export type JobOutcome = "ok" | "error" | "timeout" | "missing" | "refused" | "disconnect";
+export type JobOutcome = "ok" | "error" | "timeout" | "oversized" | "missing" | "refused" | "disconnect";
 
 export interface JobResult {
   /** The raw wait status sent as STAT. */
@@ -197,7 +197,7 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       "error",
       `compiler ${tooLarge} exceeds the limit of ${options.maxOutputBytes} bytes (--max-output-bytes)`,
     );
-    return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "error" };
+    return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "oversized" };
   }
   const stdout = readIfPresent(stdoutFile);
   const stderr = readIfPresent(stderrFile);

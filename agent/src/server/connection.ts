@@ -53,6 +53,7 @@ const RESULT_CLASS: Record<JobResult["outcome"], JobResultClass> = {
   ok: "COMPILE_OK",
   error: "COMPILE_ERROR",
   timeout: "COMPILE_TIMEOUT",
+  oversized: "COMPILE_ERROR",
   missing: "COMPILE_ERROR",
   refused: "OTHER",
   disconnect: "CLI_DISCONN",
@@ -297,10 +298,26 @@ export class Connection {
       this.summary(version, "CLI_DISCONN", result.status);
       return;
     }
+    this.noteLimit(result);
     const dependencies = this.pumpDependencies(plan, result);
     // The reply is in memory now: the job's files go before the client can see the reply.
     this.deleteJobFiles();
     this.reply(version, result, dependencies);
+  }
+
+  /** A compiler stopped by --job-lifetime or --max-output-bytes is a limit hit: logged and counted. */
+  private noteLimit(result: JobResult): void {
+    const limits = this.ctx.config.limits;
+    if (result.outcome === "timeout") {
+      this.ctx.log.warning("dcc_collect_child", `job from ${this.peer} killed after --job-lifetime ${this.ctx.config.jobLifetimeSeconds}s`);
+      this.ctx.stats.recordRefusal("job-lifetime");
+    } else if (result.outcome === "oversized") {
+      this.ctx.log.warning(
+        "dcc_collect_child",
+        `job from ${this.peer} stopped: compiler output over --max-output-bytes ${limits.maxOutputBytes}`,
+      );
+      this.ctx.stats.recordRefusal("max-output-bytes");
+    }
   }
 
   /** Protocol 3 on success: the object's debug info and the `.d` file without the fake root. */

@@ -230,6 +230,7 @@ describe("compilers that must stop", () => {
     const reply = parseReply(await exchange(agent.port, good(slow.name)));
     expect(reply.status).toBe(118 << 8);
     expect(reply.stderr).toContain("Compilation takes too long, timeout.");
+    await agent.waitForLog(/killed after --job-lifetime 1s/);
     await until(() => !alive(slow.sleepPid()), "the compiler's process group to die");
   });
 
@@ -255,6 +256,7 @@ describe("compilers that must stop", () => {
     const reply = parseReply(await exchange(agent.port, compileRequest(2, [GCC, "-c", "big.c", "-o", "big.o"], source)));
     expect(reply.status).toBe(107 << 8);
     expect(reply.stderr).toContain("compiler object exceeds the limit of 2000 bytes (--max-output-bytes)");
+    await agent.waitForLog(/stopped: compiler output over --max-output-bytes 2000/);
   });
 });
 
