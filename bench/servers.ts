@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "../agent/test/helpers/agent.ts";
 
 export interface Server {
   readonly name: "agent" | "c";
@@ -37,13 +38,6 @@ function serverPids(pid: number): number[] {
     if (fields && Number(fields[1]) === pid && readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "distccd") pids.push(Number(entry));
   }
   return pids;
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 async function waitForPort(port: number): Promise<void> {

@@ -132,7 +132,7 @@ function fileSize(path: string): number {
 }
 
 /** Outputs are small and read once: a plain read beats an async Bun.file() round trip here. */
-function readIfPresent(path: string): Uint8Array {
+export function readIfPresent(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch {

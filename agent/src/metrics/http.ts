@@ -4,13 +4,12 @@
  * `/healthz` and `/readyz`, which reveal nothing and answer anyone, so kubelet probes work
  * whatever `--allow` says.
  */
-import { statfsSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { Server } from "bun";
 import type { AllowList } from "../allow-list.ts";
 import { CONTENT_TYPE } from "./prometheus.ts";
 import type { Stats } from "./stats.ts";
-import { diskSectors, freeMemoryMegabytes, processSummary } from "./system-load.ts";
+import { diskSectors, freeMegabytes, freeMemoryMegabytes, processSummary } from "./system-load.ts";
 
 export interface StatsSources {
   readonly stats: Stats;
@@ -20,15 +19,6 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
-}
-
-function freeMegabytes(dir: string): number {
-  try {
-    const fs = statfsSync(dir);
-    return Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
-  } catch {
-    return -1;
-  }
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */

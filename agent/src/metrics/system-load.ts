@@ -2,7 +2,7 @@
  * @module The machine-wide figures of the C server's stats text, read from /proc
  * (distcc-protocol.md §7): processes in D state, the largest RSS, disk I/O rate, free memory.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statfsSync } from "node:fs";
 
 function read(path: string): string {
   try {
@@ -32,6 +32,16 @@ export function processSummary(): { stateD: number; maxRss: number; maxRssName: 
     }
   }
   return { stateD, maxRss, maxRssName };
+}
+
+/** Free space for unprivileged users in `dir`'s filesystem, in MiB, or -1. */
+export function freeMegabytes(dir: string): number {
+  try {
+    const fs = statfsSync(dir);
+    return Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
+  } catch {
+    return -1;
+  }
 }
 
 /** MemAvailable in MiB (HEAD's dcc_free_mem), or -1. */

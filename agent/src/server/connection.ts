@@ -8,7 +8,7 @@ import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
-import { busyResult, type CompilePlan, type JobResult, planCompile, refusedResult, runCompile } from "../job/compile-job.ts";
+import { busyResult, type CompilePlan, type JobResult, planCompile, readIfPresent, refusedResult, runCompile } from "../job/compile-job.ts";
 import { createJobDir } from "../job/job-dir.ts";
 import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
@@ -325,13 +325,8 @@ export class Connection {
     if (this.tree === undefined || plan.dependencies === undefined || result.status !== 0) return undefined;
     const root = this.tree.root;
     scrubDebugInfo(result.object, root);
-    let contents: Uint8Array = new Uint8Array(0);
-    try {
-      contents = readFileSync(plan.dependencies.file);
-    } catch {
-      // The compiler wrote no dependency file: the client gets an empty one.
-    }
-    return cleanDependencyFile(contents, plan.objectFile, plan.dependencies.target, root);
+    // No dependency file from the compiler: the client gets an empty one.
+    return cleanDependencyFile(readIfPresent(plan.dependencies.file), plan.objectFile, plan.dependencies.target, root);
   }
 
   private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
