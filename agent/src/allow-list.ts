@@ -19,6 +19,9 @@ export const PRIVATE_RANGES: readonly string[] = [
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+/** Decisions remembered per client address, at most. */
+const MAX_REMEMBERED = 4096;
+
 export interface AllowList {
   /** The rules as given, normalised (`10.0.0.0/8`), for logs and NOTES. */
   readonly rules: readonly string[];
@@ -40,23 +43,36 @@ export function compileAllowList(rules: readonly string[]): AllowList {
   const ranges = rules.map(parseRule);
   const v4 = ranges.filter(([address]) => address.kind() === "ipv4") as [ipaddr.IPv4, number][];
   const v6 = ranges.filter(([address]) => address.kind() === "ipv6") as [ipaddr.IPv6, number][];
+  const judge = (text: string): boolean => {
+    let address: ipaddr.IPv4 | ipaddr.IPv6;
+    try {
+      address = ipaddr.parse(text.replace(/%.*$/, ""));
+    } catch {
+      return false;
+    }
+    if (address.kind() === "ipv6") {
+      const v6address = address as ipaddr.IPv6;
+      if (v6.some(([range, bits]) => v6address.match(range, bits))) return true;
+      if (!v6address.isIPv4MappedAddress()) return false;
+      address = v6address.toIPv4Address();
+    }
+    const v4address = address as ipaddr.IPv4;
+    return v4.some(([range, bits]) => v4address.match(range, bits));
+  };
+  // Every connection asks, and build clients come back from the same few addresses: parsing
+  // and matching once per address instead of once per job. Bounded, so a scan of many
+  // addresses cannot grow it without end.
+  const decisions = new Map<string, boolean>();
   return {
     rules: ranges.map(([address, bits]) => `${address.toString()}/${bits}`),
     allows(text: string): boolean {
-      let address: ipaddr.IPv4 | ipaddr.IPv6;
-      try {
-        address = ipaddr.parse(text.replace(/%.*$/, ""));
-      } catch {
-        return false;
+      let allowed = decisions.get(text);
+      if (allowed === undefined) {
+        allowed = judge(text);
+        if (decisions.size >= MAX_REMEMBERED) decisions.clear();
+        decisions.set(text, allowed);
       }
-      if (address.kind() === "ipv6") {
-        const v6address = address as ipaddr.IPv6;
-        if (v6.some(([range, bits]) => v6address.match(range, bits))) return true;
-        if (!v6address.isIPv4MappedAddress()) return false;
-        address = v6address.toIPv4Address();
-      }
-      const v4address = address as ipaddr.IPv4;
-      return v4.some(([range, bits]) => v4address.match(range, bits));
+      return allowed;
     },
   };
 }

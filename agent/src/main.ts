@@ -12,7 +12,7 @@ import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
-import { removeStaleJobDirs } from "./job/job-dir.ts";
+import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
 import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
@@ -21,12 +21,15 @@ import { dropPrivileges } from "./privileges.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
 import { listen } from "./server/listener.ts";
+import { MemoryBudget } from "./server/memory-budget.ts";
 
 const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_COMPILER_MISSING = 110;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
+/** Compressed bodies waiting in memory, all connections together; the rest wait on disk. */
+const BODY_MEMORY_BYTES = 64 << 20;
 
 function versionText(protocols: string): string {
   const target = arch() === "arm64" ? "aarch64-unknown-linux-gnu" : "x86_64-pc-linux-gnu";
@@ -141,6 +144,8 @@ async function main(argv: string[]): Promise<number> {
       spawn: spawnProcess,
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
       connections: new Set<Connection>(),
+      jobDirs: new JobDirs(config.tmpDir, config.jobs * 2),
+      bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
     };
   } catch (error) {
     if (error instanceof ConfigError)
@@ -155,11 +160,15 @@ async function main(argv: string[]): Promise<number> {
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) setPriority(Math.max(-20, Math.min(19, getPriority() + config.nice)));
 
-  if (config.mode === "inetd") {
-    await serveInetd(ctx);
-    return 0;
+  try {
+    if (config.mode === "inetd") {
+      await serveInetd(ctx);
+      return 0;
+    }
+    return await serve(config, ctx, lifecycle, detachedChild);
+  } finally {
+    ctx.jobDirs.clear();
   }
-  return await serve(config, ctx, lifecycle, detachedChild);
 }
 
 /** Waits until every connection has settled, or `ms` has passed; true if all settled. */

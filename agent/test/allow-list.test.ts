@@ -36,6 +36,15 @@ describe("compileAllowList", () => {
     expect(() => compileAllowList([rule])).toThrow(ConfigError);
   });
 
+  test("remembered decisions stay right, past the point where the memory is cleared", () => {
+    const list = compileAllowList(["10.0.0.0/9"]);
+    const addresses = Array.from({ length: 6000 }, (_, i) => `10.${i % 256}.${i >> 8}.1`);
+    const expected = addresses.map((a) => Number(a.split(".")[1]) < 128);
+    for (let pass = 0; pass < 2; pass++) expect(addresses.map((a) => list.allows(a))).toEqual(expected);
+    expect(list.allows("bogus")).toBe(false);
+    expect(list.allows("bogus")).toBe(false);
+  });
+
   test("rules are reported normalised", () => {
     expect(compileAllowList(["127.0.0.1", "10.0.0.0/8", "::1"]).rules).toEqual(["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
   });

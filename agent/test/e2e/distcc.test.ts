@@ -4,9 +4,11 @@
  * the test instead of being hidden by a local compile.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Agent, startAgent } from "../helpers/agent.ts";
+import { compress } from "../../src/lzo/lzo1x.ts";
+import { MAX_BODY_IN_MEMORY } from "../../src/server/connection.ts";
+import { type Agent, jobLeftovers, startAgent } from "../helpers/agent.ts";
 import { distcc, run } from "../helpers/distcc.ts";
 import { GCC, GXX, SYSROOT } from "../helpers/toolchain.ts";
 import { workspace } from "../helpers/workspace.ts";
@@ -112,6 +114,20 @@ describe.each([1, 2] as const)("protocol %d", (protocol) => {
     await compileBoth(dir, protocol, GCC, ["-c", "empty.c"], "empty.o");
   });
 
+  test("a source too large to wait in memory (over 1 MiB compressed) goes through a temp file", async () => {
+    const dir = workspace();
+    let seed = 1;
+    const values = Array.from({ length: 200_000 }, () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return `0x${seed.toString(16)}u`;
+    });
+    writeFileSync(join(dir, "big.c"), `const unsigned table[] = {\n${values.join(",\n")}\n};\n`);
+    const preprocessed = await run([GCC, "-E", "big.c", "-o", "big.i"], dir);
+    expect(preprocessed.exitCode).toBe(0);
+    expect(compress(new Uint8Array(readFileSync(join(dir, "big.i")))).length).toBeGreaterThan(MAX_BODY_IN_MEMORY);
+    await compileBoth(dir, protocol, GCC, ["-O0", "-c", "big.c"], "big.o");
+  });
+
   test("output to /dev/null", async () => {
     const dir = workspace();
     const result = await distcc([GCC, "-Iinclude", "-c", "src/main.c", "-o", "/dev/null"], { hosts: hosts(protocol), cwd: dir });
@@ -143,9 +159,9 @@ test("20 parallel clients with --jobs 2 all succeed", async () => {
   for (const object of objects) expect(object).toEqual(objects[0] ?? Buffer.alloc(0));
   expect(busy.log().match(/COMPILE_OK/g)?.length).toBe(20);
   await busy.stop();
-  expect(readdirSync(busy.tmpDir)).toEqual([]);
+  expect(jobLeftovers(busy.tmpDir)).toEqual([]);
 });
 
 test("every job's temp dir is removed", async () => {
-  expect(readdirSync(agent.tmpDir)).toEqual([]);
+  expect(jobLeftovers(agent.tmpDir)).toEqual([]);
 });

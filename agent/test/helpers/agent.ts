@@ -2,7 +2,7 @@
  * Starts the built `dist/distccd` on a free loopback port and stops it at the end of the test
  * (`await using`). The agent logs to stderr; tests wait on and assert against that log.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { toolchain } from "./toolchain.ts";
@@ -39,6 +39,20 @@ export function freePort(hostname = "127.0.0.1"): number {
   const port = probe.port;
   probe.stop(true);
   return port;
+}
+
+/**
+ * What jobs left in an agent's TMPDIR: every file, and every dir except the empty job dirs a
+ * running agent keeps for its next jobs.
+ */
+export function jobLeftovers(tmpDir: string): string[] {
+  const left: string[] = [];
+  for (const entry of readdirSync(tmpDir, { withFileTypes: true })) {
+    const inside = entry.isDirectory() ? readdirSync(join(tmpDir, entry.name)) : [];
+    if (entry.isDirectory() && entry.name.startsWith("distccd-agent.") && inside.length === 0) continue;
+    left.push(entry.name, ...inside.map((name) => `${entry.name}/${name}`));
+  }
+  return left;
 }
 
 /** A temp dir the agent can use after it drops root (it runs as distccd or nobody). */

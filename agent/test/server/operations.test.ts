@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { encodeHeader } from "../../src/protocol/encode.ts";
-import { AGENT_BINARY, type Agent, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
+import { AGENT_BINARY, type Agent, freePort, jobLeftovers, sharedTempDir, startAgent } from "../helpers/agent.ts";
 import { distcc, run } from "../helpers/distcc.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, concat, exchange, parseReply, pumpRequest } from "../helpers/tokens.ts";
@@ -198,6 +198,7 @@ describe("graceful drain", () => {
     expect(result.status).toBe(0);
     expect(result.object.subarray(1, 4)).toEqual(new TextEncoder().encode("ELF"));
     expect(await agent.stop()).toBe(0);
+    // Stopped: not even the empty job dirs kept for reuse are left.
     expect(readdirSync(agent.tmpDir)).toEqual([]);
   });
 
@@ -215,7 +216,7 @@ describe("graceful drain", () => {
     expect(agent.log()).toContain("still running after 1s: killing their compilers");
     expect((await reply).length).toBe(0);
     await until(() => !alive(slow.sleepPid()), "the compiler's process group to die");
-    expect(readdirSync(agent.tmpDir)).toEqual([]);
+    expect(jobLeftovers(agent.tmpDir)).toEqual([]);
   });
 });
 
@@ -247,7 +248,7 @@ describe("compilers that must stop", () => {
     client.terminate();
     await until(() => !alive(slow.sleepPid()), "the compiler's process group to die");
     await agent.waitForLog(/disconnected, killing job/);
-    await until(() => readdirSync(agent.tmpDir).length === 0, "the job dir to go");
+    await until(() => jobLeftovers(agent.tmpDir).length === 0, "the job dir to go");
   });
 
   test("--max-output-bytes stops a compiler whose object is too large", async () => {
@@ -383,7 +384,7 @@ describe("clients that stall", () => {
     socket.end();
     await using healthy = await startAgent();
     expect(parseReply(await exchange(healthy.port, good())).status).toBe(0);
-    await until(() => readdirSync(agent.tmpDir).length === 0, "the job dir to go");
+    await until(() => jobLeftovers(agent.tmpDir).length === 0, "the job dir to go");
   });
 });
 
@@ -454,7 +455,7 @@ describe("a seeded fuzzer over token streams", () => {
     expect(parseReply(await exchange(agent.port, good())).status).toBe(0);
     const rssKiB = Number(readFileSync(`/proc/${agent.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1]);
     expect(rssKiB).toBeLessThan(256 * 1024);
-    await until(() => readdirSync(agent.tmpDir).length === 0, "every job dir to go");
+    await until(() => jobLeftovers(agent.tmpDir).length === 0, "every job dir to go");
     expect(agent.log()).not.toContain("CRITICAL! E_INTERNAL");
   });
 });
