@@ -209,7 +209,7 @@ const MATCH = 3;
 const MATCH_NEXT = 4;
 
 /** The most output {@link decompressView} keeps between calls; larger results are not retained. */
-const SCRATCH_LIMIT = 4 << 20;
+const SCRATCH_LIMIT = 16 << 20;
 let scratch: Uint8Array | undefined;
 
 function firstGuess(inputLength: number, maxOutput: number): number {

@@ -20,7 +20,7 @@ import { cleanDependencyFile } from "../pump/dependency-file.ts";
 import { FileTree } from "../pump/file-tree.ts";
 import type { JobSlots } from "./job-slots.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
-import { encodeReply } from "./reply.ts";
+import { coalesce, encodeReply } from "./reply.ts";
 
 /** What a connection needs of its socket; Bun sockets and the inetd stdio pair both fit. */
 export interface Transport {
@@ -79,7 +79,8 @@ export class Connection {
   private sourceFd: number | undefined;
   /** Protocol 2: the compressed body, when the memory budget had room for it. */
   private body: { bytes: Uint8Array; filled: number } | undefined;
-  private unsent: Uint8Array | undefined;
+  /** The reply's buffers still to write, in order; undefined until the reply exists. */
+  private unsent: Uint8Array[] | undefined;
   private bytesOut = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private jobRunning = false;
@@ -355,8 +356,7 @@ export class Connection {
 
   private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
     this.phase = Phase.Replying;
-    const parts = encodeReply(version, result, dependencies);
-    this.unsent = Buffer.concat(parts);
+    this.unsent = coalesce(encodeReply(version, result, dependencies));
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
     this.flush(() => this.summary(version, resultClass, result.status));
   }
@@ -366,15 +366,20 @@ export class Connection {
   private flush(done?: () => void): void {
     if (done) this.onFlushed = done;
     while (this.unsent !== undefined && this.phase === Phase.Replying) {
-      const written = this.transport.write(this.unsent);
-      if (written < 0) {
-        this.closed();
-        return;
-      }
-      this.bytesOut += written;
-      if (written < this.unsent.length) {
-        this.unsent = this.unsent.subarray(written);
-        return;
+      const next = this.unsent[0];
+      if (next !== undefined) {
+        const written = this.transport.write(next);
+        if (written < 0) {
+          this.closed();
+          return;
+        }
+        this.bytesOut += written;
+        if (written < next.length) {
+          this.unsent[0] = next.subarray(written);
+          return;
+        }
+        this.unsent.shift();
+        continue;
       }
       this.unsent = undefined;
       this.onFlushed?.();

@@ -22,3 +22,27 @@ export function encodeReply(version: ProtocolVersion, result: JobResult, depende
   if (version === 3) parts.push(...encodeBody(Token.DOTD, body(dependencies ?? new Uint8Array(0))));
   return parts;
 }
+
+/** Bodies at least this large are written from their own buffer instead of being copied. */
+const COPY_LIMIT = 64 << 10;
+
+/**
+ * Joins runs of small parts (headers, short bodies) into one buffer each, so the reply leaves in
+ * few writes, while a large body (the object file) is written as it is, never copied again.
+ */
+export function coalesce(parts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  const flushRun = () => {
+    if (run.length > 0) out.push(run.length === 1 ? (run[0] as Uint8Array) : Buffer.concat(run));
+    run = [];
+  };
+  for (const part of parts) {
+    if (part.length >= COPY_LIMIT) {
+      flushRun();
+      out.push(part);
+    } else run.push(part);
+  }
+  flushRun();
+  return out;
+}
