@@ -35,9 +35,18 @@ function serverPids(pid: number): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = stat(Number(entry));
-    if (fields && Number(fields[1]) === pid && readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "distccd") pids.push(Number(entry));
+    if (fields && Number(fields[1]) === pid && comm(Number(entry)) === "distccd") pids.push(Number(entry));
   }
   return pids;
+}
+
+/** A process's name; undefined once it has exited (workers retire between the two reads). */
+function comm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitForPort(port: number): Promise<void> {

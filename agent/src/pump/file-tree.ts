@@ -4,7 +4,7 @@
  * symlink, and a LINK may leave the root only to mirror its own path on this server (what the
  * include server sends for /usr/include and the compiler's own dirs).
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
 import { JobRefusedError, LimitError } from "../errors.ts";
 
 export interface FileTreeLimits {
@@ -44,8 +44,13 @@ export function resolveLexically(base: readonly string[], target: string): { ins
   return climbedOut > 0 ? { escaped: `/${stack.join("/")}` } : { inside: stack };
 }
 
+/**
+ * The tree starts as an empty directory that only this class writes to until the compiler runs,
+ * so what exists under it is known without asking the file system: what this tree created.
+ */
 export class FileTree {
-  private readonly names = new Set<string>();
+  /** Client paths (components joined by `/`) of the files and links created so far. */
+  private readonly names = new Map<string, "file" | "link">();
   private readonly links = new Set<string>();
   /** Server paths of the directories this tree created. */
   private readonly directories = new Set<string>();
@@ -66,33 +71,38 @@ export class FileTree {
     return parts.length === 0 ? this.root : `${this.root}/${parts.join("/")}`;
   }
 
-  /** Creates each missing directory of `parts`, refusing to pass through a symlink or a file. */
+  /**
+   * Creates each missing directory of `parts`, refusing to pass through a symlink or a file.
+   * Nothing is looked up on disk (an lstat that fails throws, per directory, per job): a path
+   * this tree has not created does not exist, and mkdir still refuses anything in the way.
+   */
   private makeDirectories(parts: readonly string[], what: string): void {
     let path = this.root;
+    let key = "";
     for (const [index, part] of parts.entries()) {
       path = `${path}/${part}`;
+      key = index === 0 ? part : `${key}/${part}`;
       // A directory this tree made stays one: a LINK can never replace it (symlink fails on it).
       if (this.directories.has(path)) continue;
-      let stats: ReturnType<typeof lstatSync> | undefined;
+      const kind = this.names.get(key);
+      if (kind === "link") refuse("E_PUMP_SYMLINK", `${what} passes through the symlink /${key}`);
+      if (kind === "file") refuse("E_PUMP_PATH", `${what} passes through the file /${part}`);
       try {
-        stats = lstatSync(path);
-      } catch {
         mkdirSync(path, { mode: 0o755 });
-        this.directories.add(path);
-        continue;
+      } catch (cause) {
+        refuse("E_PUMP_PATH", `${what}: /${key} cannot be created: ${(cause as Error).message}`);
       }
-      if (stats.isSymbolicLink()) refuse("E_PUMP_SYMLINK", `${what} passes through the symlink /${parts.slice(0, index + 1).join("/")}`);
-      if (!stats.isDirectory()) refuse("E_PUMP_PATH", `${what} passes through the file /${part}`);
+      this.directories.add(path);
     }
   }
 
-  private claim(name: string, what: string): string[] {
+  private claim(name: string, what: string, kind: "file" | "link"): string[] {
     const parts = clientPathComponents(name, what, this.limits.maxPathBytes);
     if (parts.length === 0) refuse("E_PUMP_PATH", `${what} names the root itself`);
     const key = parts.join("/");
     if (this.names.has(key)) refuse("E_PUMP_DUPLICATE", `${what} "${name}" is sent twice`);
-    this.names.add(key);
     this.makeDirectories(parts.slice(0, -1), `${what} "${name}"`);
+    this.names.set(key, kind);
     return parts;
   }
 
@@ -108,7 +118,7 @@ export class FileTree {
     if (this.totalBytes > this.limits.maxTotalBytes) {
       throw new LimitError("E_LIMIT_PUMP_BYTES", `the files of this job exceed the limit of ${this.limits.maxTotalBytes} bytes`);
     }
-    const parts = this.claim(name, "NAME");
+    const parts = this.claim(name, "NAME", "file");
     let fd: number;
     try {
       fd = openSync(this.serverPath(parts), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
@@ -127,7 +137,7 @@ export class FileTree {
     if (target === "") refuse("E_PUMP_LINK", `LINK for "${name}" has an empty target`);
     if (Buffer.byteLength(target) > this.limits.maxPathBytes)
       refuse("E_PUMP_PATH_LENGTH", `LINK target for "${name}" is longer than ${this.limits.maxPathBytes} bytes`);
-    const parts = this.claim(name, "NAME");
+    const parts = this.claim(name, "NAME", "link");
     const resolved = resolveLexically(parts.slice(0, -1), target);
     let serverTarget: string;
     if ("escaped" in resolved) {

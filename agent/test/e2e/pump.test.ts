@@ -14,6 +14,14 @@ import { exchange, type PumpEntry, parseReply, pumpRequest } from "../helpers/to
 import { GCC, GXX, SYSROOT } from "../helpers/toolchain.ts";
 import { workspace } from "../helpers/workspace.ts";
 
+/**
+ * A `.d` file as make reads it. gcc wraps its lines by the length of the server's temp names
+ * (as under the C server), so the same rule may arrive split differently from a local compile's.
+ */
+function dependencyWords(text: string): string[] {
+  return text.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
+}
+
 let agent: Agent;
 let includeServer: IncludeServer;
 let hosts: string;
@@ -71,14 +79,12 @@ describe("real builds", () => {
     const dir = workspace();
     await pumpCompile(dir, [GCC, "-MD", "-Iinclude", "-c", "src/main.c", "-o", "main.o"]);
     const remote = readFileSync(join(dir, "main.d"), "utf8");
-    expect(remote).toStartWith("main.o: src/main.c");
+    expect(dependencyWords(remote).slice(0, 2)).toEqual(["main.o:", "src/main.c"]);
     expect(remote).toContain("include/geometry.h");
     expect(remote).toContain("include/detail/units.h");
     expect(remote).not.toContain(agent.tmpDir);
     expect((await run([GCC, "-MD", "-Iinclude", "-c", "src/main.c", "-o", "main.o"], dir)).exitCode).toBe(0);
-    // gcc wrapped its lines around the server's longer temp name; make reads the same rule.
-    const words = (text: string) => text.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
-    expect(words(remote)).toEqual(words(readFileSync(join(dir, "main.d"), "utf8")));
+    expect(dependencyWords(remote)).toEqual(dependencyWords(readFileSync(join(dir, "main.d"), "utf8")));
   });
 
   test("-g: the debug info holds no server temp path (DWARF 5 .debug_line_str included)", async () => {
@@ -138,7 +144,7 @@ describe("hostile protocol 3 streams", () => {
     ];
     const reply = parseReply(await exchange(agent.port, pumpRequest("/src", argv, entries)));
     expect(reply.status).toBe(0);
-    expect(reply.dependencies).toStartWith("m.o: m.c");
+    expect(dependencyWords(reply.dependencies ?? "").slice(0, 2)).toEqual(["m.o:", "m.c"]);
   });
 
   test("too many files is refused before any is read", async () => {
