@@ -222,6 +222,9 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
     allow: config.allow.rules.join(","),
     stats: stats ? stats.port : undefined,
   });
+  // The build starts the executable with reluctant JIT tiers (--compile-jit-policy), so option
+  // parsing and set-up, which run once, are not compiled; serving gets the normal policy.
+  Bun.unsafe.setJITPolicy(1);
 
   const reason = await stopped;
   // Drain: no new connections, /readyz false, running jobs get --shutdown-grace to finish.
