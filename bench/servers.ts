@@ -18,8 +18,6 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-const TICKS = 100;
-
 function stat(pid: number): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -27,6 +25,28 @@ function stat(pid: number): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Nanoseconds on a CPU (user and system) of each thread of `pid`, from schedstat: exact, where
+ * /proc/<pid>/stat counts 10 ms ticks, too coarse for one job. Keyed by thread id.
+ */
+function threadRuntimes(pid: number): Map<number, number> {
+  const runtimes = new Map<number, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return runtimes;
+  }
+  for (const task of tasks) {
+    try {
+      runtimes.set(Number(task), Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]));
+    } catch {
+      // The thread or process ended between the two reads.
+    }
+  }
+  return runtimes;
 }
 
 /** The process and its children named distccd (the C server's preforked workers). */
@@ -99,7 +119,7 @@ export async function startServer(
     cmd = ["distccd", ...common, "--log-file", join(options.work, "c-distccd.log")];
   }
   const proc = Bun.spawn(cmd, { env: { ...process.env, TMPDIR: "/tmp" }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  const lastTicks = new Map<number, number>();
+  const lastRuntime = new Map<number, number>();
   await waitForPort(port);
   return {
     name,
@@ -107,14 +127,11 @@ export async function startServer(
     pid: proc.pid,
     cpuSeconds() {
       // The C server's workers retire after 50 jobs and take their counts with them: keep the
-      // last reading of every process seen (the benchmark samples often during a run).
-      for (const pid of serverPids(proc.pid)) {
-        const fields = stat(pid);
-        if (fields) lastTicks.set(pid, Number(fields[11]) + Number(fields[12]));
-      }
-      let ticks = 0;
-      for (const value of lastTicks.values()) ticks += value;
-      return ticks / TICKS;
+      // last reading of every thread seen (the benchmark samples often during a run).
+      for (const pid of serverPids(proc.pid)) for (const [tid, ns] of threadRuntimes(pid)) lastRuntime.set(tid, ns);
+      let ns = 0;
+      for (const value of lastRuntime.values()) ns += value;
+      return ns / 1e9;
     },
     memory() {
       const status = readFileSync(`/proc/${proc.pid}/status`, "utf8");
