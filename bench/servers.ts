@@ -13,8 +13,8 @@ export interface Server {
   readonly pid: number;
   /** Seconds of user+sys CPU used by the server's own processes so far. */
   cpuSeconds(): number;
-  /** Resident and peak resident memory of the server's main process, in KiB. */
-  memory(): { rss: number; peak: number };
+  /** Resident, private (anonymous) resident and peak resident memory of the main process, in KiB. */
+  memory(): { rss: number; anon: number; peak: number };
   stop(): Promise<void>;
 }
 
@@ -148,7 +148,7 @@ export async function startServer(
     memory() {
       const status = readFileSync(`/proc/${proc.pid}/status`, "utf8");
       const kib = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? 0);
-      return { rss: kib("VmRSS"), peak: kib("VmHWM") };
+      return { rss: kib("VmRSS"), anon: kib("RssAnon"), peak: kib("VmHWM") };
     },
     async stop() {
       proc.kill("SIGTERM");

@@ -4,7 +4,7 @@
  * symlink, and a LINK may leave the root only to mirror its own path on this server (what the
  * include server sends for /usr/include and the compiler's own dirs).
  */
-import { closeSync, constants, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { JobRefusedError, LimitError } from "../errors.ts";
 
 export interface FileTreeLimits {
@@ -158,6 +158,23 @@ export class FileTree {
       symlinkSync(serverTarget, this.serverPath(parts));
     } catch (cause) {
       refuse("E_PUMP_PATH", `LINK "${name}" cannot be created: ${(cause as Error).message}`);
+    }
+  }
+
+  /**
+   * Removes what this tree created, deepest first: one unlink or rmdir per entry, where a
+   * recursive removal would list and probe every directory. False when something else is left
+   * (a file the compiler wrote into the tree): the caller then removes the rest recursively.
+   */
+  remove(): boolean {
+    try {
+      for (const key of this.names.keys()) unlinkSync(`${this.root}/${key}`);
+      const deepestFirst = [...this.directories].sort((a, b) => b.length - a.length);
+      for (const directory of deepestFirst) rmdirSync(directory);
+      rmdirSync(this.root);
+      return true;
+    } catch {
+      return false;
     }
   }
 

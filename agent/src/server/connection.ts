@@ -434,7 +434,11 @@ export class Connection {
   }
 
   private deleteJobFiles(): void {
-    if (this.jobDir !== undefined && !this.ctx.config.saveTemps) this.ctx.jobDirs.give(this.jobDir);
+    if (this.jobDir !== undefined && !this.ctx.config.saveTemps) {
+      // What is left after the tree's own removal (nothing, usually) goes with the job dir.
+      this.tree?.remove();
+      this.ctx.jobDirs.give(this.jobDir);
+    }
     this.jobDir = undefined;
   }
 }

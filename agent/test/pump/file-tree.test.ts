@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobRefusedError, LimitError } from "../../src/errors.ts";
@@ -135,5 +135,27 @@ describe("FileTree", () => {
     expect(refusal(() => t.writeFile(`/../../../..${outside}`, new Uint8Array(1)))).toBe("E_PUMP_PATH");
     expect(existsSync(outside)).toBe(false);
     expect(lstatSync(t.root).isDirectory()).toBe(true);
+  });
+});
+
+describe("removal", () => {
+  test("everything the tree created goes, the root included", () => {
+    const t = tree();
+    t.makeWorkingDirectory("/home/me/src");
+    t.writeFile("/home/me/src/a.c", new TextEncoder().encode("int a;\n"));
+    t.writeFile("/home/me/include/deep/b.h", new TextEncoder().encode("int b;\n"));
+    t.addLink("/usr/include", `${"../".repeat(20)}usr/include`);
+    t.addLink("/home/me/src/link.h", "../include/deep/b.h");
+    t.finish();
+    expect(t.remove()).toBe(true);
+    expect(existsSync(t.root)).toBe(false);
+  });
+
+  test("a file the tree did not create is left for the caller, and says so", () => {
+    const t = tree();
+    t.writeFile("/src/a.c", new TextEncoder().encode("int a;\n"));
+    writeFileSync(join(t.root, "src/a.gcno"), "compiler output");
+    expect(t.remove()).toBe(false);
+    expect(readdirSync(join(t.root, "src"))).toEqual(["a.gcno"]);
   });
 });
