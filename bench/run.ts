@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join, resolve } from "node:path";
 import { type Bar, barChart } from "./chart.ts";
 import { cThroughput, oursThroughput, type Throughput } from "./lzo-throughput.ts";
-import { type Server, startServer } from "./servers.ts";
+import { readIntoPageCache, type Server, startServer } from "./servers.ts";
 import { generateWorkloads } from "./workloads.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -177,6 +177,7 @@ async function main(): Promise<void> {
   const c = await startServer("c", { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary });
   await Bun.sleep(1000);
   const idle = agent.memory();
+  readIntoPageCache(agentBinary);
   const results: Record<string, unknown>[] = [];
   let concurrentPeakKiB = 0;
   try {
