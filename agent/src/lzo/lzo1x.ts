@@ -177,8 +177,8 @@ function overrun(): never {
 }
 
 /**
- * Bytes the decoder may write past the logical end of its output: copies move four bytes at a
- * time and may overshoot by up to three, which later output overwrites.
+ * Bytes the decoder may write past the logical end of its output: copies move up to eight bytes
+ * a step and may overshoot by up to seven, which later output overwrites.
  */
 const SLACK = 16;
 
@@ -249,8 +249,6 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
   const inView = viewOf(input);
   let out = initial;
   let outView = viewOf(out);
-  /** Output positions up to here leave SLACK bytes for an overshooting copy. */
-  let capacity = out.length - SLACK;
   let op = 0;
   let ip = 0;
   let t = input[0] as number;
@@ -261,10 +259,9 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
     if (t < 4) phase = MATCH_NEXT;
     else {
       if (ipEnd - ip < t) overrun();
-      if (t > capacity) {
+      if (t > out.length - SLACK) {
         out = grown(out, op, t, maxOutput);
         outView = viewOf(out);
-        capacity = out.length - SLACK;
       }
       out.set(input.subarray(ip, ip + t), op);
       op += t;
@@ -295,10 +292,9 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
       }
       n += 3;
       if (ipEnd - ip < n) overrun();
-      if (op + n > capacity) {
+      if (op + n > out.length - SLACK) {
         out = grown(out, op, op + n, maxOutput);
         outView = viewOf(out);
-        capacity = out.length - SLACK;
       }
       if (n >= 128) out.set(input.subarray(ip, ip + n), op);
       else if (ipEnd - ip >= n + 7) {
@@ -321,10 +317,9 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
         // After a literal run, a small opcode is a 3-byte match reaching past M2's range.
         const from = op - (1 + M2_MAX_OFFSET + (t >> 2) + ((input[ip++] as number) << 2));
         if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-        if (op + 3 > capacity) {
+        if (op + 3 > out.length - SLACK) {
           out = grown(out, op, op + 3, maxOutput);
           outView = viewOf(out);
-          capacity = out.length - SLACK;
         }
         outView.setInt32(op, outView.getInt32(from, true), true);
         op += 3;
@@ -337,10 +332,9 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
     for (;;) {
       if (phase === MATCH_NEXT) {
         if (ipEnd - ip < t + 1) overrun();
-        if (op + t > capacity) {
+        if (op + t > out.length - SLACK) {
           out = grown(out, op, op + t, maxOutput);
           outView = viewOf(out);
-          capacity = out.length - SLACK;
         }
         // At least one opcode follows the literals: the word read stays inside the input.
         if (ipEnd - ip >= 4) outView.setInt32(op, inView.getInt32(ip, true), true);
@@ -392,10 +386,9 @@ function decode(input: Uint8Array, maxOutput: number, initial: Uint8Array): { bu
       }
       const from = op - distance;
       if (from < 0) throw new LzoError("E_LZO_LOOKBEHIND", "back-reference before the start of the data");
-      if (op + length > capacity) {
+      if (op + length > out.length - SLACK) {
         out = grown(out, op, op + length, maxOutput);
         outView = viewOf(out);
-        capacity = out.length - SLACK;
       }
       if (distance >= 4) {
         // Each word's source lies wholly before its destination, so overlapping copies repeat correctly.
