@@ -36,7 +36,7 @@ export class JobDirs {
 
   /** `keep`: how many empty dirs to hold at most; the rest are removed when their job ends. */
   constructor(
-    readonly tmpDir: string,
+    private readonly tmpDir: string,
     private readonly keep: number,
   ) {}
 

@@ -100,7 +100,7 @@ test("--no-detach writes its own pid", async () => {
 
 test("--lifetime ends the server by itself, with status 0", async () => {
   await using agent = await startAgent({ args: ["--lifetime", "1"] });
-  await agent.waitForLog(/terminating \(--lifetime 1s\)/, 10_000);
+  await agent.waitForLog(/terminating \(--lifetime 1s\)/, { timeoutMs: 10_000 });
   expect(await agent.stop()).toBe(0);
 });
 

@@ -28,7 +28,11 @@ export interface Agent extends AsyncDisposable {
   /** The agent's TMPDIR, where its job dirs live. */
   readonly tmpDir: string;
   log(): string;
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /**
+   * Waits for the log to match, looking only past offset `since` (a `log().length` taken
+   * earlier): the log comes through a pipe and may arrive after the client saw the close.
+   */
+  waitForLog(pattern: RegExp, options?: { since?: number; timeoutMs?: number }): Promise<RegExpMatchArray>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
 }
@@ -101,10 +105,10 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       for (const wake of waiters) wake();
     }
   })();
-  const waitForLog = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
+  const waitForLog = async (pattern: RegExp, { since = 0, timeoutMs = 15_000 } = {}): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const match = text.match(pattern);
+      const match = text.slice(since).match(pattern);
       if (match) return match;
       if (Date.now() > deadline || proc.exitCode !== null) {
         throw new Error(`agent log never matched ${pattern} (exit ${proc.exitCode}):\n${text}`);

@@ -7,7 +7,6 @@ import { encodeArgv, encodeBody, encodeHeader } from "../../src/protocol/encode.
 import { type Agent, jobLeftovers, startAgent } from "../helpers/agent.ts";
 import { compileRequest, concat, exchange, parseReply } from "../helpers/tokens.ts";
 import { GCC } from "../helpers/toolchain.ts";
-import { until } from "../helpers/wait.ts";
 
 let agent: Agent;
 beforeAll(async () => {
@@ -46,8 +45,7 @@ test.each([
 ])("%s: closed with no reply and a logged reason", async (_name, bytes, reason) => {
   const before = agent.log().length;
   expect((await exchange(agent.port, bytes)).length).toBe(0);
-  // The log arrives through a pipe, possibly after the close: wait for this request's own line.
-  await until(() => /bad request from 127\.0\.0\.1:\d+/.test(agent.log().slice(before)), "the refusal to be logged");
+  await agent.waitForLog(/bad request from 127\.0\.0\.1:\d+/, { since: before });
   expect(agent.log().slice(before)).toMatch(reason);
   expect(parseReply(await exchange(agent.port, good)).status).toBe(0);
 });
@@ -55,7 +53,7 @@ test.each([
 test("a truncated stream is logged as such and leaves no temp dir", async () => {
   const before = agent.log().length;
   expect((await exchange(agent.port, good.subarray(0, good.length - 5), { hangUp: true })).length).toBe(0);
-  await agent.waitForLog(/closed the connection before its request was complete \(truncated stream\)/);
+  await agent.waitForLog(/closed the connection before its request was complete \(truncated stream\)/, { since: before });
   expect(agent.log().slice(before)).toContain("truncated");
   expect(parseReply(await exchange(agent.port, good)).status).toBe(0);
 });

@@ -380,7 +380,7 @@ describe("clients that stall", () => {
         data() {},
       },
     });
-    await agent.waitForLog(/did not read its reply for 2s: dropped \(idle timeout\)/, 20_000);
+    await agent.waitForLog(/did not read its reply for 2s: dropped \(idle timeout\)/, { timeoutMs: 20_000 });
     socket.end();
     await using healthy = await startAgent();
     expect(parseReply(await exchange(healthy.port, good())).status).toBe(0);
