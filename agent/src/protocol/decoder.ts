@@ -65,6 +65,14 @@ export class Decoder {
     this.bytesIn += chunk.length;
   }
 
+  /** Drops what was pushed and not yet read: bytes after a complete request, never looked at. */
+  discard(): void {
+    this.chunks = [];
+    this.offset = 0;
+    this.available = 0;
+    this.owned = undefined;
+  }
+
   next(): Frame | undefined {
     switch (this.state) {
       case State.Header:
@@ -137,7 +145,8 @@ export class Decoder {
     if (first !== undefined && first.length - this.offset >= n) {
       const view = first.subarray(this.offset, this.offset + n);
       this.advance(n);
-      return copy ? view.slice() : view;
+      // new Uint8Array, not slice(): a Buffer's slice() is another view of the same memory.
+      return copy ? new Uint8Array(view) : view;
     }
     const out = new Uint8Array(n);
     let filled = 0;

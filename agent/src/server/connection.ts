@@ -112,6 +112,7 @@ export class Connection {
     return this.phase === Phase.Receiving;
   }
 
+  /** The chunk is only lent: whatever must outlive this call is copied (the listener frees it after). */
   data(chunk: Uint8Array): void {
     if (this.phase !== Phase.Receiving) return;
     this.idleTimer?.refresh();
@@ -121,6 +122,7 @@ export class Connection {
         const event = this.parser.feed(frame);
         if (event !== undefined) this.handle(event);
         if (this.parser.complete) {
+          this.decoder.discard();
           this.startJob();
           return;
         }
@@ -194,7 +196,7 @@ export class Connection {
         return;
       case "file-chunk":
         // Chunks are views into the socket's buffer: keep copies until the file is whole.
-        if (this.refusal === undefined) this.file?.chunks.push(event.bytes.slice());
+        if (this.refusal === undefined) this.file?.chunks.push(new Uint8Array(event.bytes));
         return;
       case "file-end": {
         const file = this.file;

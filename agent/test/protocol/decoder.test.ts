@@ -76,6 +76,35 @@ describe("Decoder", () => {
     expect(decoder.next()).toEqual({ kind: "value", token: "ARGC", value: 3 });
   });
 
+  test("reads on correctly when each chunk (a Buffer, as sockets give) is freed as soon as its frames are read", () => {
+    const decoder = new Decoder(LIMITS);
+    const frames: Frame[] = [];
+    for (let start = 0; start < request.length; start += 5) {
+      const piece = request.subarray(start, start + 5);
+      const chunk = Buffer.alloc(piece.length);
+      chunk.set(piece);
+      decoder.push(chunk);
+      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next())
+        frames.push(frame.kind === "bulk-chunk" ? { ...frame, bytes: new Uint8Array(frame.bytes) } : frame);
+      (chunk.buffer as ArrayBuffer).transfer(0);
+    }
+    expect(frames.filter((frame) => frame.kind !== "bulk-chunk")).toEqual(expected.filter((frame) => frame.kind !== "bulk-chunk"));
+    expect(concat(frames.flatMap((frame) => (frame.kind === "bulk-chunk" ? [frame.bytes] : [])))).toEqual(
+      new TextEncoder().encode("int x;\n"),
+    );
+  });
+
+  test("discard drops what was pushed and not read, and framing starts afresh", () => {
+    const decoder = new Decoder(LIMITS);
+    decoder.push(concat([encodeHeader("DIST", 1), encodeHeader("ARGC", 2).slice(0, 7)]));
+    expect(decoder.next()).toEqual({ kind: "value", token: "DIST", value: 1 });
+    expect(decoder.next()).toBeUndefined();
+    decoder.discard();
+    decoder.push(encodeHeader("ARGC", 3));
+    expect(decoder.next()).toEqual({ kind: "value", token: "ARGC", value: 3 });
+    expect(decoder.next()).toBeUndefined();
+  });
+
   test.each([
     ["garbage", "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b", ProtocolError, "E_PROTOCOL_TOKEN"],
     ["an HTTP request", "GET / HTTP/1.1\r\n", ProtocolError, "E_PROTOCOL_TOKEN"],
