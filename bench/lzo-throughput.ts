@@ -2,6 +2,7 @@
  * LZO1X-1 throughput of our TypeScript codec against liblzo2 (through Debian's python3-lzo) on
  * the same data, in MB/s of uncompressed bytes.
  */
+import { readFileSync } from "node:fs";
 import { compress, decompress } from "../agent/src/lzo/lzo1x.ts";
 
 export interface Throughput {
@@ -13,7 +14,7 @@ const ROUNDS = 10;
 /** Passes before timing, on both sides: a long-running agent decodes with a warmed-up JIT. */
 const WARMUP = 3;
 
-export function oursThroughput(data: Uint8Array): Throughput {
+function oursThroughput(data: Uint8Array): Throughput {
   const packed = compress(data);
   for (let i = 0; i < WARMUP; i++) {
     compress(data);
@@ -29,7 +30,7 @@ export function oursThroughput(data: Uint8Array): Throughput {
   return { compress: mb / compressSeconds, decompress: mb / decompressSeconds };
 }
 
-export function cThroughput(file: string): Throughput {
+function cThroughput(file: string): Throughput {
   const script = `
 import lzo, sys, time
 data = open(sys.argv[1], 'rb').read()
@@ -50,4 +51,24 @@ print(mb / c, mb / d)
   if (run.exitCode !== 0) throw new Error(run.stderr.toString());
   const [compressRate = 0, decompressRate = 0] = run.stdout.toString().trim().split(/\s+/).map(Number);
   return { compress: compressRate, decompress: decompressRate };
+}
+
+/**
+ * Ours and C alternately, `rounds` times, and the median of each rate: one pass of each can land
+ * on a moment when the machine is busy with something else (writeback after the workloads).
+ */
+export function compareThroughput(file: string, rounds: number): { ours: Throughput; c: Throughput } {
+  const data = new Uint8Array(readFileSync(file));
+  const ours: Throughput[] = [];
+  const c: Throughput[] = [];
+  for (let i = 0; i < rounds; i++) {
+    ours.push(oursThroughput(data));
+    c.push(cThroughput(file));
+  }
+  const middle = (rates: number[]) => rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)] as number;
+  const medians = (all: Throughput[]) => ({
+    compress: middle(all.map((t) => t.compress)),
+    decompress: middle(all.map((t) => t.decompress)),
+  });
+  return { ours: medians(ours), c: medians(c) };
 }

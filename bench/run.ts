@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Bar, barChart } from "./chart.ts";
-import { cThroughput, oursThroughput, type Throughput } from "./lzo-throughput.ts";
+import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
 import { generateWorkloads } from "./workloads.ts";
 
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     ["text", preprocessed],
     ["binary", binary],
   ] as const) {
-    lzo[name] = { ours: oursThroughput(new Uint8Array(readFileSync(file))), c: cThroughput(file) };
+    lzo[name] = compareThroughput(file, RUNS);
   }
 
   const summary = {
