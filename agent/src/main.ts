@@ -28,6 +28,11 @@ const EXIT_BIND_FAILED = 102;
 const EXIT_COMPILER_MISSING = 110;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
+/**
+ * Empty job dirs kept for reuse, at least. Every connection holds one from its first token, also
+ * while it waits for a compiler: a burst of clients (64 at once against --jobs 4) needs that many.
+ */
+const KEPT_JOB_DIRS = 256;
 /** Compressed bodies waiting in memory, all connections together; the rest wait on disk. */
 const BODY_MEMORY_BYTES = 64 << 20;
 
@@ -144,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
       spawn: spawnProcess,
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
       connections: new Set<Connection>(),
-      jobDirs: new JobDirs(config.tmpDir, config.jobs * 2),
+      jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
     };
   } catch (error) {
