@@ -3,7 +3,7 @@
  * the exit code: 101 bad options, 102 cannot bind, 110 no compiler whitelist (as the C server).
  */
 import { fstatSync, rmSync, writeFileSync } from "node:fs";
-import { arch, getPriority, setPriority } from "node:os";
+import { arch } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
 import { parser } from "./cli.ts";
 import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
@@ -17,6 +17,7 @@ import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
+import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
-  if (config.nice !== 0) setPriority(Math.max(-20, Math.min(19, getPriority() + config.nice)));
+  if (config.nice !== 0) lowerPriority(config.nice);
 
   try {
     if (config.mode === "inetd") {

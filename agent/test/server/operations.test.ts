@@ -235,6 +235,28 @@ describe("compilers that must stop", () => {
     await until(() => !alive(slow.sleepPid()), "the compiler's process group to die");
   });
 
+  test("--nice lowers every thread of the agent, and the compilers it runs", async () => {
+    const slow = slowCompiler();
+    await using agent = await startAgent({
+      extraPath: slow.bin,
+      env: slow.env(30),
+      args: ["--whitelist", slow.whitelist, "--nice", "7"],
+    });
+    const niceness = (path: string) => {
+      const stat = readFileSync(path, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const expected = Math.min(19, niceness("/proc/self/stat") + 7);
+    const job = exchange(agent.port, good(slow.name));
+    await until(() => slow.sleepPid() !== undefined && alive(slow.sleepPid() as number), "the compiler to start");
+    const threads = readdirSync(`/proc/${agent.pid}/task`);
+    expect(threads.length).toBeGreaterThan(1);
+    expect(threads.map((tid) => niceness(`/proc/${agent.pid}/task/${tid}/stat`))).toEqual(threads.map(() => expected));
+    expect(niceness(`/proc/${slow.sleepPid()}/stat`)).toBe(expected);
+    process.kill(slow.sleepPid() as number, "SIGKILL");
+    expect(parseReply(await job).status).toBe(0);
+  });
+
   test("a client that disconnects mid-compile takes its compiler with it", async () => {
     const slow = slowCompiler();
     await using agent = await startAgent({
