@@ -98,6 +98,8 @@ async function measure(server: Server, workload: Workload, round: string): Promi
     ...pump?.env,
   };
   const commands = workload.commands.map((args, i) => [...args, "-o", join(out, `${i}.o`)]);
+  // The previous run's objects, written and deleted, are flushed now, not during this run.
+  Bun.spawnSync(["sync"]);
   const cpu = server.cpuSeconds();
   const start = performance.now();
   const sampler = setInterval(() => server.cpuSeconds(), CPU_SAMPLE_MS);
