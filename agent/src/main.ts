@@ -19,6 +19,7 @@ import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
+import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
 import { listen } from "./server/listener.ts";
@@ -34,6 +35,8 @@ const KILL_SETTLE_MS = 5000;
  * while it waits for a compiler: a burst of clients (64 at once against --jobs 4) needs that many.
  */
 const KEPT_JOB_DIRS = 256;
+/** Large buffers kept between jobs, at most: a few jobs' bodies, objects and compressed replies. */
+const KEPT_BUFFER_BYTES = 32 << 20;
 /** Compressed bodies waiting in memory, all connections together; the rest wait on disk. */
 const BODY_MEMORY_BYTES = 64 << 20;
 
@@ -152,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
+      buffers: new BufferPool(KEPT_BUFFER_BYTES),
     };
   } catch (error) {
     if (error instanceof ConfigError)

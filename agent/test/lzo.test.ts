@@ -47,6 +47,13 @@ describe("LZO1X-1 against liblzo2", () => {
     expect(decompressView(compress(text), 1 << 30)).toEqual(text);
   });
 
+  test("compresses into a caller's buffer that is not zeroed, byte for byte as into a new one", () => {
+    for (const data of [text, objectFile]) {
+      const dirty = (size: number) => new Uint8Array(size).fill(0xa5);
+      expect(compress(data, dirty)).toEqual(compress(data));
+    }
+  });
+
   test("empty input compresses to nothing, as distcc sends TOKN00000000", () => {
     expect(compress(new Uint8Array(0))).toEqual(new Uint8Array(0));
     expect(decompress(new Uint8Array(0), 10)).toEqual(new Uint8Array(0));

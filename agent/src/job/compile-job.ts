@@ -3,7 +3,7 @@
  * refused options), runs it with a deadline, and collects status, stdout, stderr and the object
  * (distcc-protocol.md §4, §5). Knows nothing of the wire.
  */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
@@ -116,6 +116,8 @@ export interface RunOptions {
   /** Aborted when the client goes away: the compiler's process group is killed. */
   readonly signal: AbortSignal;
   readonly spawn: SpawnFn;
+  /** Where the object file is read into: a buffer the caller gives back after the reply. */
+  readonly buffer: (size: number) => Uint8Array;
 }
 
 /** After SIGTERM, a compiler gets this long before SIGKILL. */
@@ -137,6 +139,32 @@ export function readIfPresent(path: string): Uint8Array {
     return readFileSync(path);
   } catch {
     return EMPTY;
+  }
+}
+
+/**
+ * Reads a whole file into a buffer from `take`, which the caller gives back when it is done;
+ * empty when the file is missing.
+ */
+function readInto(path: string, take: (size: number) => Uint8Array): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return EMPTY;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = take(size);
+    let filled = 0;
+    while (filled < size) {
+      const read = readSync(fd, bytes, filled, size - filled, filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -207,7 +235,7 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
   }
   const status = exit.signal !== null ? exit.signal : (exit.exitCode ?? 0) << 8;
   if (status !== 0) return { status, stdout, stderr, object: EMPTY, outcome: "error" };
-  const object = readIfPresent(plan.objectFile);
+  const object = readInto(plan.objectFile, options.buffer);
   return { status, stdout, stderr, object, outcome: "ok" };
 }
 

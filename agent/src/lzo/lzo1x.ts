@@ -24,10 +24,13 @@ function compressBound(length: number): number {
   return length + Math.floor(length / 16) + 64 + 3;
 }
 
-/** LZO1X-1 compression of `input` into one block; empty input gives an empty result. */
-export function compress(input: Uint8Array): Uint8Array {
+/**
+ * LZO1X-1 compression of `input` into one block; empty input gives an empty result. `take`
+ * gives the output buffer (not necessarily zeroed) when the caller keeps its own.
+ */
+export function compress(input: Uint8Array, take: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
   if (input.length === 0) return new Uint8Array(0);
-  const out = new Uint8Array(compressBound(input.length));
+  const out = take(compressBound(input.length));
   let op = 0;
   let carried = 0;
   let start = 0;

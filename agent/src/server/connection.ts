@@ -18,6 +18,7 @@ import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from 
 import { scrubDebugInfo } from "../pump/debug-info.ts";
 import { cleanDependencyFile } from "../pump/dependency-file.ts";
 import { FileTree } from "../pump/file-tree.ts";
+import type { BufferPool } from "./buffer-pool.ts";
 import type { JobSlots } from "./job-slots.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import { coalesce, encodeReply } from "./reply.ts";
@@ -44,10 +45,12 @@ export interface ServerContext {
   readonly jobDirs: JobDirs;
   /** Compressed bodies held in memory by all connections together. */
   readonly bodyMemory: MemoryBudget;
+  /** Large buffers (bodies, objects, compressed replies) kept from one job for the next. */
+  readonly buffers: BufferPool;
 }
 
 /** Larger compressed bodies always stream to a temp file. */
-export const MAX_BODY_IN_MEMORY = 1 << 20;
+export const MAX_BODY_IN_MEMORY = 4 << 20;
 
 enum Phase {
   Receiving,
@@ -82,6 +85,8 @@ export class Connection {
   /** The reply's buffers still to write, in order; undefined until the reply exists. */
   private unsent: Uint8Array[] | undefined;
   private bytesOut = 0;
+  /** Buffers from the pool in this connection's hands; they go back when it closes. */
+  private borrowed: Uint8Array[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private jobRunning = false;
   /** Protocol 3: the client's files rebuilt under the job's fake root. */
@@ -167,6 +172,8 @@ export class Connection {
     this.abort.abort();
     this.closeSource();
     this.releaseBody();
+    for (const buffer of this.borrowed) this.ctx.buffers.give(buffer);
+    this.borrowed = [];
     if (!this.jobRunning) this.removeJobDir();
     this.ctx.connections.delete(this);
   }
@@ -213,7 +220,7 @@ export class Connection {
       case "source-start":
         if (this.plan === undefined) return;
         if (this.parser.protocol === 2 && event.length <= MAX_BODY_IN_MEMORY && this.ctx.bodyMemory.reserve(event.length))
-          this.body = { bytes: Buffer.allocUnsafe(event.length), filled: 0 };
+          this.body = { bytes: this.borrow(event.length), filled: 0 };
         else this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
         return;
       case "source-chunk":
@@ -248,6 +255,14 @@ export class Connection {
   /** Protocol 1 bodies go straight to the compiler's input; LZO bodies kept on disk are decompressed later. */
   private receivedSourcePath(plan: CompilePlan): string {
     return this.parser.protocol === 1 ? plan.sourceFile : `${this.jobDir}/source.lzo`;
+  }
+
+  /** A buffer from the pool, given back when the connection closes (its reply is sent by then). */
+  private borrow(size: number): Uint8Array {
+    const buffer = this.ctx.buffers.take(size);
+    // Taken after the close (a job that outlived its client): the garbage collector has it.
+    if (this.phase !== Phase.Closed) this.borrowed.push(buffer);
+    return buffer;
   }
 
   private releaseBody(): void {
@@ -317,6 +332,7 @@ export class Connection {
         lifetimeMs: this.ctx.config.jobLifetimeSeconds * 1000,
         signal: this.abort.signal,
         spawn: this.ctx.spawn,
+        buffer: (size) => this.borrow(size),
       });
     } finally {
       release();
@@ -358,7 +374,7 @@ export class Connection {
 
   private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
     this.phase = Phase.Replying;
-    this.unsent = coalesce(encodeReply(version, result, dependencies));
+    this.unsent = coalesce(encodeReply(version, result, dependencies, (size) => this.borrow(size)));
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
     this.flush(() => this.summary(version, resultClass, result.status));
   }

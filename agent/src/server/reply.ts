@@ -6,8 +6,14 @@ import type { JobResult } from "../job/compile-job.ts";
 import { compress } from "../lzo/lzo1x.ts";
 import { encodeBody, encodeHeader, isCompressed, type ProtocolVersion, Token } from "../protocol/index.ts";
 
-export function encodeReply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array): Uint8Array[] {
-  const body = isCompressed(version) ? compress : (bytes: Uint8Array) => bytes;
+/** `take` gives the buffers for compressed bodies: the caller gives them back once they are sent. */
+export function encodeReply(
+  version: ProtocolVersion,
+  result: JobResult,
+  dependencies?: Uint8Array,
+  take?: (size: number) => Uint8Array,
+): Uint8Array[] {
+  const body = isCompressed(version) ? (bytes: Uint8Array) => compress(bytes, take) : (bytes: Uint8Array) => bytes;
   const parts = [
     encodeHeader(Token.DONE, version),
     encodeHeader(Token.STAT, result.status),

@@ -114,10 +114,10 @@ describe.each([1, 2] as const)("protocol %d", (protocol) => {
     await compileBoth(dir, protocol, GCC, ["-c", "empty.c"], "empty.o");
   });
 
-  test("a source too large to wait in memory (over 1 MiB compressed) goes through a temp file", async () => {
+  test(`a source too large to wait in memory (over ${MAX_BODY_IN_MEMORY >> 20} MiB compressed) goes through a temp file`, async () => {
     const dir = workspace();
     let seed = 1;
-    const values = Array.from({ length: 200_000 }, () => {
+    const values = Array.from({ length: 500_000 }, () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return `0x${seed.toString(16)}u`;
     });
@@ -144,6 +144,26 @@ test("a .s input is assembled on the client and never reaches the agent", async 
   expect(result.exitCode).toBe(0);
   expect(statSync(join(dir, "f.o")).size).toBeGreaterThan(0);
   expect(agent.log().slice(before)).not.toContain("dcc_job_summary");
+});
+
+test("large bodies and objects of different sizes in turn, in kept buffers: each object equals a local compile", async () => {
+  const dir = workspace();
+  const table = (name: string, length: number) => {
+    const values = Array.from({ length }, (_, i) => `${(i * 2654435761) >>> 0}u`);
+    writeFileSync(join(dir, `${name}.c`), `const unsigned ${name}[] = {\n${values.join(",\n")}\n};\n`);
+  };
+  table("larger", 120_000);
+  table("smaller", 40_000);
+  for (const [name, protocol] of [
+    ["larger", 2],
+    ["smaller", 2],
+    ["larger", 1],
+    ["smaller", 1],
+    ["larger", 2],
+  ] as const) {
+    await compileBoth(dir, protocol, GCC, ["-O0", "-c", `${name}.c`], `${name}-${protocol}.o`);
+    expect(statSync(join(dir, `${name}-${protocol}.o`)).size).toBeGreaterThan(64 << 10);
+  }
 });
 
 test("20 parallel clients with --jobs 2 all succeed", async () => {
