@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Bar, barChart } from "./chart.ts";
+import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
 import { generateWorkloads } from "./workloads.ts";
@@ -50,6 +51,8 @@ interface Workload {
 interface Sample {
   readonly wall: number;
   readonly cpuPerJob: number;
+  /** Seconds a job spent outside the compiler (client and server), on average. */
+  readonly aroundPerJob: number;
 }
 
 function median(values: readonly number[]): number {
@@ -58,19 +61,24 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-async function runPool(commands: readonly string[][], parallel: number, env: Record<string, string>): Promise<void> {
+/** Runs the jobs `parallel` at a time; returns the seconds they took, added up. */
+async function runPool(commands: readonly string[][], parallel: number, env: Record<string, string>): Promise<number> {
   let next = 0;
+  let jobSeconds = 0;
   const failures: string[] = [];
   const worker = async () => {
     while (next < commands.length) {
       const args = commands[next++] as string[];
+      const start = performance.now();
       const proc = Bun.spawn(["distcc", ...args], { cwd: WORK, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      jobSeconds += (performance.now() - start) / 1000;
       if (code !== 0) failures.push(`distcc ${args.join(" ")} -> ${code}: ${stderr.slice(0, 400)}`);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   if (failures.length > 0) throw new Error(`${failures.length} job(s) failed:\n${failures.slice(0, 3).join("\n")}`);
+  return jobSeconds;
 }
 
 async function includeServer(hosts: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
@@ -87,7 +95,7 @@ async function includeServer(hosts: string): Promise<{ env: Record<string, strin
   };
 }
 
-async function measure(server: Server, workload: Workload, round: string): Promise<Sample> {
+async function measure(server: Server, workload: Workload, round: string, clock: CompilerClock): Promise<Sample> {
   const hosts = `${workload.clientOptions ?? ""} 127.0.0.1:${server.port}/${workload.parallel}${workload.hostOptions}`.trim();
   const distccDir = mkdtempSync(join(WORK, `distcc-${server.name}-`));
   const pump = workload.pump ? await includeServer(hosts) : undefined;
@@ -104,20 +112,23 @@ async function measure(server: Server, workload: Workload, round: string): Promi
   const commands = workload.commands.map((args, i) => [...args, "-o", join(out, `${i}.o`)]);
   // The previous run's objects, written and deleted, are flushed now, not during this run.
   Bun.spawnSync(["sync"]);
+  clock.reset(server.name);
   const cpu = server.cpuSeconds();
   const start = performance.now();
   const sampler = setInterval(() => server.cpuSeconds(), CPU_SAMPLE_MS);
+  let jobSeconds: number;
   try {
-    await runPool(commands, workload.parallel, env);
+    jobSeconds = await runPool(commands, workload.parallel, env);
   } finally {
     clearInterval(sampler);
     await pump?.stop();
   }
   const wall = (performance.now() - start) / 1000;
   const cpuPerJob = (server.cpuSeconds() - cpu) / commands.length;
+  const aroundPerJob = (jobSeconds - clock.compileSeconds(server.name)) / commands.length;
   rmSync(out, { recursive: true, force: true });
   rmSync(distccDir, { recursive: true, force: true });
-  return { wall, cpuPerJob };
+  return { wall, cpuPerJob, aroundPerJob };
 }
 
 async function main(): Promise<void> {
@@ -181,8 +192,10 @@ async function main(): Promise<void> {
   ];
 
   const agentBinary = join(ROOT, "dist/distccd");
-  const agent = await startServer("agent", { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary });
-  const c = await startServer("c", { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary });
+  const clock = compilerClock(WORK, COMPILER);
+  const options = { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary };
+  const agent = await startServer("agent", { ...options, env: clock.serverEnv("agent") });
+  const c = await startServer("c", { ...options, env: clock.serverEnv("c") });
   await Bun.sleep(1000);
   const idle = agent.memory();
   readIntoPageCache(agentBinary);
@@ -191,10 +204,10 @@ async function main(): Promise<void> {
   try {
     for (const workload of workloads.filter((w) => !ONLY || ONLY.includes(w.name))) {
       const samples: Record<"agent" | "c", Sample[]> = { agent: [], c: [] };
-      for (const server of [agent, c]) await measure(server, workload, "warmup");
+      for (const server of [agent, c]) await measure(server, workload, "warmup", clock);
       const runs = workload.runs ?? RUNS;
       for (let round = 0; round < runs; round++) {
-        for (const server of [agent, c]) samples[server.name].push(await measure(server, workload, String(round)));
+        for (const server of [agent, c]) samples[server.name].push(await measure(server, workload, String(round), clock));
       }
       if (workload.name === "concurrent-64") concurrentPeakKiB = agent.memory().peak;
       const ratios = samples.agent.map((sample, i) => sample.wall / (samples.c[i] as Sample).wall);
@@ -209,6 +222,8 @@ async function main(): Promise<void> {
         wallRatios: ratios,
         cpuPerJobAgentMs: median(samples.agent.map((s) => s.cpuPerJob)) * 1000,
         cpuPerJobCMs: median(samples.c.map((s) => s.cpuPerJob)) * 1000,
+        aroundCompilerAgentMs: median(samples.agent.map((s) => s.aroundPerJob)) * 1000,
+        aroundCompilerCMs: median(samples.c.map((s) => s.aroundPerJob)) * 1000,
       };
       results.push(result);
       console.error(
@@ -259,11 +274,11 @@ async function main(): Promise<void> {
   writeFileSync(join(ROOT, "bench/ratios.svg"), barChart("distcc-agent / C distccd (median ratios)", bars));
 
   const rows = [
-    "| workload | jobs/run | runs | ours (s) | C (s) | wall ours/C | CPU/job ours (ms) | CPU/job C (ms) |",
-    "|---|---|---|---|---|---|---|---|",
+    "| workload | jobs/run | runs | ours (s) | C (s) | wall ours/C | CPU/job ours (ms) | CPU/job C (ms) | around the compiler, ours / C (ms/job) |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...results.map(
       (r) =>
-        `| ${r.workload} | ${r.jobs} | ${r.runs} | ${(r.wallMedianAgent as number).toFixed(2)} | ${(r.wallMedianC as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobAgentMs as number).toFixed(2)} | ${(r.cpuPerJobCMs as number).toFixed(2)} |`,
+        `| ${r.workload} | ${r.jobs} | ${r.runs} | ${(r.wallMedianAgent as number).toFixed(2)} | ${(r.wallMedianC as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobAgentMs as number).toFixed(2)} | ${(r.cpuPerJobCMs as number).toFixed(2)} | ${(r.aroundCompilerAgentMs as number).toFixed(1)} / ${(r.aroundCompilerCMs as number).toFixed(1)} |`,
     ),
     "",
     `Agent RSS: ${(idle.rss / 1024).toFixed(1)} MiB idle (${(idle.anon / 1024).toFixed(1)} MiB of it private), ${(concurrentPeakKiB / 1024).toFixed(1)} MiB peak during the concurrent workload.`,

@@ -111,7 +111,7 @@ export function readIntoPageCache(file: string): void {
 
 export async function startServer(
   name: "agent" | "c",
-  options: { jobs: number; compiler: string; work: string; agentBinary: string },
+  options: { jobs: number; compiler: string; work: string; agentBinary: string; env?: Record<string, string> },
 ): Promise<Server> {
   const port = freePort();
   const common = [
@@ -138,7 +138,12 @@ export async function startServer(
     cmd = ["distccd", ...common, "--log-file", join(options.work, "c-distccd.log")];
   }
   if (name === "agent") dropFromPageCache(options.agentBinary);
-  const proc = Bun.spawn(cmd, { env: { ...process.env, TMPDIR: "/tmp" }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(cmd, {
+    env: { ...process.env, TMPDIR: "/tmp", ...options.env },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   const lastRuntime = new Map<number, number>();
   await waitForPort(port);
   return {
