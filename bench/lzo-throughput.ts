@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { compress, decompress } from "../agent/src/lzo/lzo1x.ts";
+import { median } from "./median.ts";
 
 export interface Throughput {
   readonly compress: number;
@@ -65,10 +66,9 @@ export function compareThroughput(file: string, rounds: number): { ours: Through
     ours.push(oursThroughput(data));
     c.push(cThroughput(file));
   }
-  const middle = (rates: number[]) => rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)] as number;
   const medians = (all: Throughput[]) => ({
-    compress: middle(all.map((t) => t.compress)),
-    decompress: middle(all.map((t) => t.decompress)),
+    compress: median(all.map((t) => t.compress)),
+    decompress: median(all.map((t) => t.decompress)),
   });
   return { ours: medians(ours), c: medians(c) };
 }

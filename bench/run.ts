@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { type Bar, barChart } from "./chart.ts";
 import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
+import { median } from "./median.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
 import { generateWorkloads } from "./workloads.ts";
 
@@ -53,12 +54,6 @@ interface Sample {
   readonly cpuPerJob: number;
   /** Seconds a job spent outside the compiler (client and server), on average. */
   readonly aroundPerJob: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Runs the jobs `parallel` at a time; returns the seconds they took, added up. */
