@@ -5,19 +5,18 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedTempDir } from "./agent.ts";
+import { type AgentOptions, sharedTempDir } from "./agent.ts";
 import { GCC, GXX } from "./toolchain.ts";
 
 export interface SlowCompiler {
   readonly name: "slow-gcc";
-  /** Put first on the agent's PATH. */
-  readonly bin: string;
-  /** A whitelist naming the image's compilers and slow-gcc. */
-  readonly whitelist: string;
-  /** Environment for the agent: where the sleep's pid goes, and how long it sleeps. */
-  env(seconds: number): Record<string, string>;
   /** The pid of the last sleep started, or undefined. */
   sleepPid(): number | undefined;
+  /**
+   * Options for startAgent: this compiler first on PATH, a whitelist naming the image's compilers
+   * and slow-gcc, the sleep's length and pid file in the environment; then `args`.
+   */
+  agentOptions(seconds: number, args?: readonly string[]): AgentOptions;
 }
 
 export function slowCompiler(): SlowCompiler {
@@ -33,11 +32,10 @@ export function slowCompiler(): SlowCompiler {
   chmodSync(join(bin, "slow-gcc"), 0o755);
   const whitelist = join(dir, "whitelist");
   writeFileSync(whitelist, `${GCC}\n${GXX}\nslow-gcc\n`, { mode: 0o644 });
+  const env = (seconds: number) => ({ SLOW_SECONDS: String(seconds), SLOW_PID_FILE: pidFile });
   return {
     name: "slow-gcc",
-    bin,
-    whitelist,
-    env: (seconds) => ({ SLOW_SECONDS: String(seconds), SLOW_PID_FILE: pidFile }),
+    agentOptions: (seconds, args = []) => ({ extraPath: bin, env: env(seconds), args: ["--whitelist", whitelist, ...args] }),
     sleepPid() {
       try {
         return Number(readFileSync(pidFile, "utf8").trim()) || undefined;

@@ -183,11 +183,7 @@ describe("graceful drain", () => {
   test("SIGTERM during a compile: the client still gets its object, /readyz turns false, new clients are refused, exit 0", async () => {
     const slow = slowCompiler();
     const statsPort = freePort();
-    await using agent = await startAgent({
-      extraPath: slow.bin,
-      env: slow.env(2),
-      args: ["--whitelist", slow.whitelist, "--stats", "--stats-port", String(statsPort), "--log-level", "info"],
-    });
+    await using agent = await startAgent(slow.agentOptions(2, ["--stats", "--stats-port", String(statsPort), "--log-level", "info"]));
     const reply = exchange(agent.port, good(slow.name));
     await agent.waitForLog(/running job from/);
     process.kill(agent.pid, "SIGTERM");
@@ -204,11 +200,7 @@ describe("graceful drain", () => {
 
   test("jobs still running after --shutdown-grace are killed, with their compilers", async () => {
     const slow = slowCompiler();
-    await using agent = await startAgent({
-      extraPath: slow.bin,
-      env: slow.env(30),
-      args: ["--whitelist", slow.whitelist, "--shutdown-grace", "1", "--log-level", "info"],
-    });
+    await using agent = await startAgent(slow.agentOptions(30, ["--shutdown-grace", "1", "--log-level", "info"]));
     const reply = exchange(agent.port, good(slow.name));
     await agent.waitForLog(/running job from/);
     await until(() => alive(slow.sleepPid()), "the compiler to start");
@@ -223,11 +215,7 @@ describe("graceful drain", () => {
 describe("compilers that must stop", () => {
   test("--job-lifetime kills the compiler's process group and answers 118", async () => {
     const slow = slowCompiler();
-    await using agent = await startAgent({
-      extraPath: slow.bin,
-      env: slow.env(30),
-      args: ["--whitelist", slow.whitelist, "--job-lifetime", "1"],
-    });
+    await using agent = await startAgent(slow.agentOptions(30, ["--job-lifetime", "1"]));
     const reply = parseReply(await exchange(agent.port, good(slow.name)));
     expect(reply.status).toBe(118 << 8);
     expect(reply.stderr).toContain("Compilation takes too long, timeout.");
@@ -237,11 +225,7 @@ describe("compilers that must stop", () => {
 
   test("--nice lowers every thread of the agent, and the compilers it runs", async () => {
     const slow = slowCompiler();
-    await using agent = await startAgent({
-      extraPath: slow.bin,
-      env: slow.env(30),
-      args: ["--whitelist", slow.whitelist, "--nice", "7"],
-    });
+    await using agent = await startAgent(slow.agentOptions(30, ["--nice", "7"]));
     const niceness = (path: string) => {
       const stat = readFileSync(path, "utf8");
       return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
@@ -259,11 +243,7 @@ describe("compilers that must stop", () => {
 
   test("a client that disconnects mid-compile takes its compiler with it", async () => {
     const slow = slowCompiler();
-    await using agent = await startAgent({
-      extraPath: slow.bin,
-      env: slow.env(30),
-      args: ["--whitelist", slow.whitelist, "--log-level", "info"],
-    });
+    await using agent = await startAgent(slow.agentOptions(30, ["--log-level", "info"]));
     const client = await Bun.connect({ hostname: "127.0.0.1", port: agent.port, socket: { data() {} } });
     client.write(good(slow.name));
     await until(() => alive(slow.sleepPid()), "the compiler to start");
@@ -322,9 +302,7 @@ describe("limits, each a logged and counted refusal", () => {
     const statsPort = freePort();
     await using agent = await startAgent({
       jobs: 1,
-      extraPath: slow.bin,
-      env: slow.env(2),
-      args: ["--whitelist", slow.whitelist, "--max-queue", "0", "--stats", "--stats-port", String(statsPort), "--log-level", "info"],
+      ...slow.agentOptions(2, ["--max-queue", "0", "--stats", "--stats-port", String(statsPort), "--log-level", "info"]),
     });
     const first = exchange(agent.port, good(slow.name));
     await agent.waitForLog(/running job from/);
