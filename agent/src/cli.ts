@@ -149,6 +149,31 @@ function logOptions<T>(y: Argv<T>) {
     .option("verbose", { type: "boolean", default: false, describe: "Same as --log-level=debug" });
 }
 
+/** The compile cache (agent/src/cache): off unless a tier is given. */
+function cacheOptions<T>(y: Argv<T>) {
+  return y
+    .option("cache-dir", { type: "string", requiresArg: true, describe: "Keep a local compile cache in DIR (created 0700)" })
+    .option("cache-size", {
+      type: "string",
+      requiresArg: true,
+      default: "2G",
+      describe: "Bound the local cache (k, M, G suffixes); least recently used entries go first",
+    })
+    .option("cache-redis", {
+      type: "string",
+      requiresArg: true,
+      describe: "Share the cache through Redis at URL (redis://, rediss://, redis+unix://); better: the env DISTCCD_CACHE_REDIS",
+    })
+    .option("cache-ttl", { type: "number", requiresArg: true, default: 7 * 24 * 3600, describe: "Seconds a Redis entry lives" })
+    .option("cache-redis-mode", {
+      type: "string",
+      requiresArg: true,
+      choices: ["rw", "ro"],
+      default: "rw",
+      describe: "rw: read and fill the shared cache; ro: only read it",
+    });
+}
+
 const USAGE = `distccd: a distcc compile server (distcc-agent)
 
 Usage:
@@ -156,7 +181,7 @@ Usage:
    distccd --daemon --no-detach --allow 127.0.0.1 --log-stderr`;
 
 /** The parser; main.ts and tests call parse on it. Unknown flags are errors, as in the C server. */
-export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false))))))
+export const parser = cacheOptions(logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false)))))))
   .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
   .option("version", { type: "boolean", default: false, describe: "Show the version and exit" })
   .usage(USAGE)

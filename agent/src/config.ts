@@ -3,6 +3,8 @@
  * start-up. Inner code never looks at argv or process.env.
  */
 import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.ts";
+import { parseCacheSize } from "./cache/cache-size.ts";
+import type { CacheSettings } from "./cache/compile-cache.ts";
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
@@ -63,6 +65,8 @@ export interface Config {
   readonly limits: Limits;
   /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
   readonly shutdownGraceSeconds: number;
+  /** The compile cache's tiers (--cache-*). */
+  readonly cache: CacheSettings;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
@@ -89,6 +93,21 @@ function port(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535)
     throw new ConfigError("E_CONFIG_PORT", `--${name} ${value}: port number out of range (1-65535)`);
   return value;
+}
+
+/** The environment variable that carries the Redis URL, so its password stays out of argv. */
+export const CACHE_REDIS_ENV = "DISTCCD_CACHE_REDIS";
+const REDIS_SCHEME = /^(redis|valkey)(s|\+tls|\+unix|\+tls\+unix)?:\/\//;
+
+function redisUrl(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const url = flag ?? (env[CACHE_REDIS_ENV] || undefined);
+  // The URL may hold a password: the message never repeats it.
+  if (url !== undefined && !REDIS_SCHEME.test(url))
+    throw new ConfigError(
+      "E_CONFIG_CACHE_REDIS",
+      `${flag !== undefined ? "--cache-redis" : CACHE_REDIS_ENV}: the URL must start with redis://, rediss:// or redis+unix://`,
+    );
+  return url;
 }
 
 /** One-shot modes first; then, as in the C server, stdin being a socket means inetd. */
@@ -173,6 +192,13 @@ export async function parseConfig(
       idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
+    cache: Object.freeze({
+      dir: args.cacheDir === "" ? undefined : args.cacheDir,
+      maxBytes: parseCacheSize(String(args.cacheSize)),
+      redisUrl: redisUrl(args.cacheRedis, env),
+      redisMode: args.cacheRedisMode as CacheSettings["redisMode"],
+      ttlSeconds: integer("cache-ttl", args.cacheTtl, 1, 2 ** 31),
+    }),
     warnings,
   });
 }

@@ -5,9 +5,10 @@
 import { fstatSync, rmSync, writeFileSync } from "node:fs";
 import { arch } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
+import { CompileCache, describeCacheSettings } from "./cache/compile-cache.ts";
 import { parser } from "./cli.ts";
 import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
-import { type Config, parseConfig } from "./config.ts";
+import { CACHE_REDIS_ENV, type Config, parseConfig } from "./config.ts";
 import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
@@ -40,11 +41,12 @@ const KEPT_BUFFER_BYTES = 32 << 20;
 /** Compressed bodies waiting in memory, all connections together; the rest wait on disk. */
 const BODY_MEMORY_BYTES = 64 << 20;
 
-function versionText(protocols: string): string {
+function versionText(protocols: string, cache: string): string {
   const target = arch() === "arm64" ? "aarch64-unknown-linux-gnu" : "x86_64-pc-linux-gnu";
   return [
     `distccd ${packageJson.version} ${target}`,
     `  (protocols ${protocols}) (default port 3632)`,
+    `  ${cache}`,
     "  distcc-agent: a distcc server in TypeScript, built with Bun.",
     `  Licensed under the ${packageJson.license}. ${packageJson.repository}`,
     "",
@@ -90,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3"));
+    process.stdout.write(versionText("1, 2 and 3", describeCacheSettings(config.cache)));
     return 0;
   }
   if (config.mode === "health-check") {
@@ -139,19 +141,31 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const stats = new Stats({
+      active: () => slots.active,
+      queued: () => slots.queued,
+      maxJobs: config.jobs,
+      draining: () => lifecycle.draining,
+    });
+    // The Redis URL may hold a password: compilers run client-chosen code, so they never see it.
+    const env = {
+      ...process.env,
+      PATH: config.compilerPath,
+      _DISTCC_SAFEGUARD: "1",
+      [DETACHED_CHILD_ENV]: undefined,
+      [CACHE_REDIS_ENV]: undefined,
+    };
+    const cache = new CompileCache(config.cache, { env, log, registry: stats.registry });
+    if (cache.enabled) log.notice("dcc_cache", describeCacheSettings(config.cache));
     ctx = {
       config,
       whitelist,
       log,
       slots,
-      stats: new Stats({
-        active: () => slots.active,
-        queued: () => slots.queued,
-        maxJobs: config.jobs,
-        draining: () => lifecycle.draining,
-      }),
+      stats,
       spawn: spawnProcess,
-      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      env,
+      cache,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
@@ -178,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
     return await serve(config, ctx, lifecycle, detachedChild);
   } finally {
     ctx.jobDirs.clear();
+    ctx.cache.close();
   }
 }
 
@@ -216,6 +231,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
+        cache: ctx.cache,
       };
       stats = serveStats(sources, config.listen, config.statsPort);
     }

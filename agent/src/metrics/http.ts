@@ -19,6 +19,8 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
+  /** The compile cache's `dcc_cache_*` lines, when it is on. */
+  readonly cache?: { statsLines(): readonly string[] };
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -65,6 +67,7 @@ function statsText(
     `dcc_io_rate ${ioRate}`,
     `dcc_free_space ${freeMegabytes(sources.tmpDir)} MB`,
     `dcc_free_mem ${freeMemoryMegabytes()} MB`,
+    ...(sources.cache?.statsLines() ?? []),
     "</distccstats>",
   ];
   return { text: `${lines.join("\n")}\n`, io: { at: now, sectors } };

@@ -14,6 +14,13 @@ export interface FileTreeLimits {
   readonly maxTotalBytes: number;
 }
 
+/** Told of each entry once it is in the tree (the compile cache keys pump jobs by them). */
+export interface FileTreeObserver {
+  file(name: string, data: Uint8Array): void;
+  /** `mirrors`: the server path a link stands for when it mirrors this server's own directory. */
+  link(name: string, target: string, mirrors?: string): void;
+}
+
 function refuse(code: string, message: string): never {
   throw new JobRefusedError(code, message);
 }
@@ -62,6 +69,7 @@ export class FileTree {
     /** The job's fake root: the client's `/`. */
     readonly root: string,
     private readonly limits: FileTreeLimits,
+    private readonly observer?: FileTreeObserver,
   ) {
     mkdirSync(root, { mode: 0o755 });
   }
@@ -131,6 +139,7 @@ export class FileTree {
     } finally {
       closeSync(fd);
     }
+    this.observer?.file(name, data);
   }
 
   addLink(name: string, target: string): void {
@@ -159,6 +168,7 @@ export class FileTree {
     } catch (cause) {
       refuse("E_PUMP_PATH", `LINK "${name}" cannot be created: ${(cause as Error).message}`);
     }
+    this.observer?.link(name, target, "escaped" in resolved ? resolved.escaped : undefined);
   }
 
   /**

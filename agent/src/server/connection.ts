@@ -4,6 +4,8 @@
  * reply with backpressure. The single place where errors become a reply or a silent close.
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import type { CompileCache, CompileOutput } from "../cache/compile-cache.ts";
+import type { TreeManifest } from "../cache/tree-manifest.ts";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
 import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
@@ -47,6 +49,8 @@ export interface ServerContext {
   readonly bodyMemory: MemoryBudget;
   /** Large buffers (bodies, objects, compressed replies) kept from one job for the next. */
   readonly buffers: BufferPool;
+  /** Answers repeated compiles; runs the compile itself on a miss. */
+  readonly cache: CompileCache;
 }
 
 /** Larger compressed bodies always stream to a temp file. */
@@ -67,6 +71,15 @@ const RESULT_CLASS: Record<JobResult["outcome"], JobResultClass> = {
   missing: "COMPILE_ERROR",
   refused: "OTHER",
   disconnect: "CLI_DISCONN",
+};
+
+/** A job whose client left before a compiler slot was free. */
+const NOT_RUN: JobResult = {
+  status: -1,
+  stdout: new Uint8Array(0),
+  stderr: new Uint8Array(0),
+  object: new Uint8Array(0),
+  outcome: "disconnect",
 };
 
 export class Connection {
@@ -91,6 +104,9 @@ export class Connection {
   private jobRunning = false;
   /** Protocol 3: the client's files rebuilt under the job's fake root. */
   private tree: FileTree | undefined;
+  private manifest: TreeManifest | undefined;
+  /** How the cache answered the job, for its log line. */
+  private cacheOutcome: string | undefined;
   private workingDirectory: string | undefined;
   private file: { name: string; chunks: Uint8Array[] } | undefined;
   private readonly finished = Promise.withResolvers<void>();
@@ -183,8 +199,11 @@ export class Connection {
       case "version": {
         this.jobDir = this.ctx.jobDirs.take();
         const limits = this.ctx.config.limits;
-        if (event.version === 3)
-          this.tree = new FileTree(`${this.jobDir}/root`, { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes });
+        if (event.version === 3) {
+          this.manifest = this.ctx.cache.treeManifest();
+          const treeLimits = { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes };
+          this.tree = new FileTree(`${this.jobDir}/root`, treeLimits, this.manifest);
+        }
         return;
       }
       case "cwd":
@@ -309,20 +328,37 @@ export class Connection {
       this.reply(version, busyResult(maxQueue), undefined, "REJ_OVERLOAD");
       return;
     }
+    let source: Uint8Array | undefined;
+    if (version === 2) {
+      const compressed = this.body?.bytes ?? readFileSync(this.receivedSourcePath(plan));
+      source = decompressView(compressed, this.ctx.config.limits.maxSourceBytes);
+      writeFileSync(plan.sourceFile, source, { mode: 0o600 });
+      this.releaseBody();
+    }
+    const tree = this.tree && this.manifest && { cwd: this.workingDirectory ?? this.tree.root, manifest: this.manifest };
+    const job = { plan, jobDir: this.jobDir as string, source: () => source ?? readIfPresent(plan.sourceFile), tree };
+    const { result, dependencies, cache } = await this.ctx.cache.serve(job, () => this.compile(plan));
+    this.cacheOutcome = cache;
+    if (this.phase === Phase.Closed) {
+      this.summary(version, "CLI_DISCONN", result.status);
+      return;
+    }
+    this.noteLimit(result);
+    // The reply is in memory now: the job's files go before the client can see the reply.
+    this.deleteJobFiles();
+    this.reply(version, result, dependencies);
+  }
+
+  /** The compile itself, once a compiler slot is free: what the cache runs on a miss. */
+  private async compile(plan: CompilePlan): Promise<CompileOutput> {
     let release: () => void;
     try {
       release = await this.ctx.slots.acquire(this.abort.signal);
     } catch {
-      this.summary(version, "CLI_DISCONN", -1);
-      return;
+      return { result: NOT_RUN, dependencies: undefined };
     }
     let result: JobResult;
     try {
-      if (version === 2) {
-        const compressed = this.body?.bytes ?? readFileSync(this.receivedSourcePath(plan));
-        writeFileSync(plan.sourceFile, decompressView(compressed, this.ctx.config.limits.maxSourceBytes), { mode: 0o600 });
-        this.releaseBody();
-      }
       if (this.ctx.log.enabled("info")) this.ctx.log.info("dcc_spawn_child", `running job from ${this.peer}: ${plan.command.join(" ")}`);
       result = await runCompile(plan, {
         maxOutputBytes: this.ctx.config.limits.maxOutputBytes,
@@ -337,15 +373,7 @@ export class Connection {
     } finally {
       release();
     }
-    if (this.phase === Phase.Closed) {
-      this.summary(version, "CLI_DISCONN", result.status);
-      return;
-    }
-    this.noteLimit(result);
-    const dependencies = this.pumpDependencies(plan, result);
-    // The reply is in memory now: the job's files go before the client can see the reply.
-    this.deleteJobFiles();
-    this.reply(version, result, dependencies);
+    return { result, dependencies: this.phase === Phase.Closed ? undefined : this.pumpDependencies(plan, result) };
   }
 
   /** A compiler stopped by --job-lifetime or --max-output-bytes is a limit hit: logged and counted. */
@@ -443,6 +471,7 @@ export class Connection {
       time: `${ms}ms`,
       in: this.decoder.bytesIn,
       out: this.bytesOut,
+      cache: this.cacheOutcome ?? (this.ctx.cache.enabled ? "bypass" : "off"),
     });
   }
 

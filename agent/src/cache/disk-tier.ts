@@ -1,0 +1,162 @@
+/**
+ * @module The local tier (`--cache-dir`, `--cache-size`): one file per entry under a directory
+ * only the agent's user can enter. Entries are written to `tmp/` and renamed into place, so a
+ * reader (this agent, another agent on the same directory, or one after a restart) sees a whole
+ * entry or none. A hit sets the file's mtime, and eviction removes the oldest mtimes first:
+ * least recently used across every agent that shares the directory.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { ConfigError } from "../errors.ts";
+
+/** Eviction stops once the entries take this share of --cache-size. */
+const LOW_WATER = 0.9;
+/** A temp file this old was left by an agent killed mid-write. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+interface EntryFile {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export class DiskTier {
+  /** Entries and bytes as last counted, plus this agent's writes since. */
+  entries = 0;
+  bytes = 0;
+  private readonly tmp: string;
+  private written = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+    private readonly onEvict: (count: number) => void,
+  ) {
+    this.tmp = `${dir}/tmp`;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
+      if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    } catch (cause) {
+      throw new ConfigError("E_CONFIG_CACHE_DIR", `--cache-dir ${dir}: cannot be used: ${(cause as Error).message}`, { cause });
+    }
+    this.count(this.scan());
+    this.removeStaleTemps();
+  }
+
+  private path(key: string): string {
+    return `${this.dir}/${key.slice(0, 2)}/${key.slice(2)}`;
+  }
+
+  /** The entry's bytes, or undefined when there is none; a read marks it recently used. */
+  read(key: string): Uint8Array | undefined {
+    const path = this.path(key);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // Evicted by another agent since the read: the bytes are still whole.
+    }
+    return bytes;
+  }
+
+  remove(key: string): void {
+    try {
+      const path = this.path(key);
+      const size = statSync(path).size;
+      unlinkSync(path);
+      this.entries = Math.max(0, this.entries - 1);
+      this.bytes = Math.max(0, this.bytes - size);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Writes the entry atomically; throws when the file system refuses (the caller logs it). */
+  write(key: string, entry: Uint8Array): void {
+    const temp = `${this.tmp}/${process.pid}.${this.written++}.${key.slice(0, 16)}`;
+    const path = this.path(key);
+    try {
+      writeFileSync(temp, entry, { mode: 0o600 });
+      try {
+        renameSync(temp, path);
+      } catch {
+        mkdirSync(`${this.dir}/${key.slice(0, 2)}`, { recursive: true, mode: 0o700 });
+        renameSync(temp, path);
+      }
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+    this.entries++;
+    this.bytes += entry.length;
+    if (this.bytes > this.maxBytes) this.evict();
+  }
+
+  /** Every entry file now on disk, written by any agent. */
+  private scan(): EntryFile[] {
+    const files: EntryFile[] = [];
+    for (const shard of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      const shardDir = `${this.dir}/${shard}`;
+      let names: string[];
+      try {
+        names = readdirSync(shardDir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const path = `${shardDir}/${name}`;
+        try {
+          const stat = statSync(path);
+          files.push({ path, size: stat.size, mtimeMs: stat.mtimeMs });
+        } catch {
+          // Evicted by another agent during the scan.
+        }
+      }
+    }
+    return files;
+  }
+
+  private count(files: readonly EntryFile[]): void {
+    this.entries = files.length;
+    this.bytes = files.reduce((sum, file) => sum + file.size, 0);
+  }
+
+  /** Counts again what is on disk (other agents write too), then removes the least recently used. */
+  private evict(): void {
+    const files = this.scan().sort((a, b) => a.mtimeMs - b.mtimeMs);
+    this.count(files);
+    const target = this.maxBytes * LOW_WATER;
+    let evicted = 0;
+    for (const file of files) {
+      if (this.bytes <= target) break;
+      try {
+        unlinkSync(file.path);
+        evicted++;
+      } catch {
+        // Another agent evicted it first.
+      }
+      this.entries--;
+      this.bytes -= file.size;
+    }
+    if (evicted > 0) this.onEvict(evicted);
+  }
+
+  private removeStaleTemps(): void {
+    const now = Date.now();
+    for (const name of readdirSync(this.tmp)) {
+      const path = `${this.tmp}/${name}`;
+      try {
+        if (now - statSync(path).mtimeMs > STALE_TEMP_MS) unlinkSync(path);
+      } catch {
+        // Renamed or removed by its writer meanwhile.
+      }
+    }
+  }
+}
