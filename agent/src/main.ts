@@ -6,6 +6,7 @@ import { fstatSync, rmSync, writeFileSync } from "node:fs";
 import { arch } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
 import { CompileCache, describeCacheSettings } from "./cache/compile-cache.ts";
+import { makeUndumpable } from "./cache/undumpable.ts";
 import { parser } from "./cli.ts";
 import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
 import { CACHE_REDIS_ENV, type Config, parseConfig } from "./config.ts";
@@ -157,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
     };
     const cache = new CompileCache(config.cache, { env, log, registry: stats.registry });
     if (cache.enabled) log.notice("dcc_cache", describeCacheSettings(config.cache));
+    if (config.cache.redisUrl !== undefined && !makeUndumpable())
+      log.warning("dcc_cache", "could not make the agent undumpable: its compilers may read the Redis URL in /proc");
     ctx = {
       config,
       whitelist,

@@ -350,9 +350,13 @@ test("observable: --stats totals, /metrics series, --version tiers; the Redis UR
   );
   chmodSync(join(bin, GCC), 0o755);
   chmodSync(root, 0o777);
-  await using local = await cachedAgent({ redis: redis.url, extraPath: bin });
+  // Started as an unprivileged user, as in a pod: no switch of users hides the agent's /proc files.
+  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+  await using local = await cachedAgent({ redis: redis.url, extraPath: bin, prefix: nobody });
   expect((await compile(local, dir, ["-c", "src/geometry.c", "-Iinclude", "-o", "g.o"])).exitCode).toBe(0);
-  expect(readFileSync(seen, "utf8")).not.toContain("s3cret-pass");
+  const environment = readFileSync(seen, "utf8");
+  expect(environment).toContain("_DISTCC_SAFEGUARD=1");
+  expect(environment).not.toContain("s3cret-pass");
   expect(local.log()).not.toContain("s3cret-pass");
   const stats = await (await fetch(`http://127.0.0.1:${local.statsPort}/`)).text();
   expect(stats).toMatch(/dcc_cache_miss 1\n/);

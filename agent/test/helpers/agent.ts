@@ -20,6 +20,8 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A directory searched for compilers before the toolchain's. */
   readonly extraPath?: string;
+  /** Runs the agent through this command (for example `setpriv` to start it unprivileged). */
+  readonly prefix?: readonly string[];
 }
 
 export interface Agent extends AsyncDisposable {
@@ -85,7 +87,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     ...(options.noWhitelist ? [] : ["--whitelist", tools.whitelist]),
     ...(options.args ?? []),
   ];
-  const proc = Bun.spawn([AGENT_BINARY, ...args], {
+  const proc = Bun.spawn([...(options.prefix ?? []), AGENT_BINARY, ...args], {
     env: {
       ...process.env,
       PATH: [options.extraPath, tools.bin, process.env.PATH].filter(Boolean).join(":"),
