@@ -36,7 +36,7 @@ async function compile(agent: Agent, dir: string, args: string[], protocol: 1 | 
 }
 
 /** The same compile through an agent without a cache (with -g, distcc's objects differ from local ones). */
-async function freshObject(dir: string, args: string[], output: string, compiler = GCC, protocol: 1 | 2 = 1): Promise<Buffer> {
+async function freshObject(dir: string, args: string[], output: string, compiler = GCC, protocol: 1 | 2 = 1): Promise<NonSharedBuffer> {
   const hosts = `127.0.0.1:${plain.port}${protocol === 2 ? ",lzo" : ""}`;
   const fresh = await distcc([compiler, ...args.map((arg) => (arg === output ? `${output}.fresh` : arg))], { hosts, cwd: dir });
   expect(fresh.exitCode).toBe(0);
@@ -44,7 +44,7 @@ async function freshObject(dir: string, args: string[], output: string, compiler
 }
 
 /** The same command run by the compiler itself. */
-async function localObject(dir: string, args: string[], output: string, compiler = GCC): Promise<Buffer> {
+async function localObject(dir: string, args: string[], output: string, compiler = GCC): Promise<NonSharedBuffer> {
   const local = await run([compiler, ...args.map((arg) => (arg === output ? `${output}.local` : arg))], dir);
   expect(local.exitCode).toBe(0);
   return readFileSync(join(dir, `${output}.local`));
