@@ -10,6 +10,11 @@ import { ConfigError } from "../errors.ts";
 
 /** Eviction stops once the entries take this share of --cache-size. */
 const LOW_WATER = 0.9;
+/**
+ * Other agents may write to the same directory: after this share of --cache-size written here,
+ * what is on disk is counted again (so the bound holds within about this share per agent).
+ */
+const RECOUNT_SHARE = 0.05;
 /** A temp file this old was left by an agent killed mid-write. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -25,6 +30,7 @@ export class DiskTier {
   bytes = 0;
   private readonly tmp: string;
   private written = 0;
+  private writtenSinceCount = 0;
 
   constructor(
     readonly dir: string,
@@ -95,7 +101,8 @@ export class DiskTier {
     }
     this.entries++;
     this.bytes += entry.length;
-    if (this.bytes > this.maxBytes) this.evict();
+    this.writtenSinceCount += entry.length;
+    if (this.bytes > this.maxBytes || this.writtenSinceCount > this.maxBytes * RECOUNT_SHARE) this.evict();
   }
 
   /** Every entry file now on disk, written by any agent. */
@@ -124,11 +131,12 @@ export class DiskTier {
   }
 
   private count(files: readonly EntryFile[]): void {
+    this.writtenSinceCount = 0;
     this.entries = files.length;
     this.bytes = files.reduce((sum, file) => sum + file.size, 0);
   }
 
-  /** Counts again what is on disk (other agents write too), then removes the least recently used. */
+  /** Counts again what is on disk (other agents write too), then removes the least recently used if over the bound. */
   private evict(): void {
     const files = this.scan().sort((a, b) => a.mtimeMs - b.mtimeMs);
     this.count(files);
