@@ -101,6 +101,18 @@ app.kubernetes.io/component: distccd
 {{- end }}
 - --shutdown-grace
 - {{ include "distcc.shutdownGrace" . | quote }}
+{{- if .Values.cache.enabled }}
+- --cache-dir
+- /var/cache/distccd
+- --cache-size
+- {{ .Values.cache.size | quote }}
+{{- end }}
+{{- if include "distcc.sharedCache" . }}
+- --cache-ttl
+- {{ .Values.cache.redis.ttl | quote }}
+- --cache-redis-mode
+- {{ .Values.cache.redis.mode | quote }}
+{{- end }}
 {{- range .Values.distccd.extraArgs }}
 - {{ . | quote }}
 {{- end }}
@@ -113,4 +125,40 @@ app.kubernetes.io/component: distccd
 {{- else if eq .Values.service.type "NodePort" }}
 {{- 30362 }}
 {{- end }}
+{{- end }}
+
+{{/* Non-empty when the agents share a Redis tier (a URL, an existing Secret, or the bundled Valkey). */}}
+{{- define "distcc.sharedCache" -}}
+{{- if or .Values.cache.redis.url .Values.cache.redis.existingSecret .Values.cache.redis.deploy }}true{{ end }}
+{{- end }}
+
+{{/* The Secret and key that hold the Redis URL. */}}
+{{- define "distcc.cacheSecretName" -}}
+{{- .Values.cache.redis.existingSecret | default (printf "%s-cache" (include "distcc.fullname" .)) }}
+{{- end }}
+{{- define "distcc.cacheSecretKey" -}}
+{{- if .Values.cache.redis.existingSecret }}{{ .Values.cache.redis.existingSecretKey }}{{ else }}url{{ end }}
+{{- end }}
+
+{{/* The bundled Valkey's name and labels. */}}
+{{- define "distcc.valkeyName" -}}
+{{- printf "%s-valkey" (include "distcc.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- define "distcc.valkeySelectorLabels" -}}
+app.kubernetes.io/name: {{ include "distcc.name" . }}-valkey
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+{{- define "distcc.valkeyLabels" -}}
+helm.sh/chart: {{ include "distcc.chart" . }}
+{{ include "distcc.valkeySelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.cache.redis.valkey.image.tag | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: cache
+{{- end }}
+
+{{/* The port of cache.redis.url (6379 when it names none, or the URL is in an existing Secret). */}}
+{{- define "distcc.redisPort" -}}
+{{- $host := "" }}
+{{- if .Values.cache.redis.url }}{{ $host = (urlParse .Values.cache.redis.url).host }}{{ end }}
+{{- if regexMatch ":[0-9]+$" $host }}{{ regexFind "[0-9]+$" $host }}{{ else }}6379{{ end }}
 {{- end }}

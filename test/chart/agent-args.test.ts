@@ -27,6 +27,8 @@ test.each(HELM_VERSIONS)("the default DaemonSet args (Helm %d) start the agent, 
     "127.0.0.1",
   );
   const dir = sharedTempDir("chart-args-");
+  // The pod mounts a volume at the cache dir; here a temp dir stands in for it.
+  args = replaceValue(args, "--cache-dir", join(dir, "cache"));
   const whitelist = join(dir, "whitelist");
   writeFileSync(whitelist, find(objects, "ConfigMap").data?.whitelist ?? "", { mode: 0o644 });
   args = [...args, "--listen", "127.0.0.1", "--whitelist", whitelist];

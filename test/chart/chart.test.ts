@@ -84,6 +84,10 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "notice",
         "--shutdown-grace",
         "25",
+        "--cache-dir",
+        "/var/cache/distccd",
+        "--cache-size",
+        "2G",
       ]);
     });
 

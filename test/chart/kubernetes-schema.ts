@@ -3,9 +3,9 @@
  * the Prometheus Operator's for the ServiceMonitor.
  */
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { DaemonSet } from "kubernetes-models/apps/v1";
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
-import { ConfigMap, Pod, Service, ServiceAccount } from "kubernetes-models/v1";
+import { ConfigMap, Pod, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import type { K8sObject } from "../helpers/helm.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each model takes its own typed shape; the rendered YAML is checked by validate().
@@ -15,6 +15,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   "v1/Service": Service,
   "v1/Pod": Pod,
   "apps/v1/DaemonSet": DaemonSet,
+  "apps/v1/Deployment": Deployment,
+  "v1/Secret": Secret,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
 };
