@@ -23,6 +23,7 @@ const UNITS = 18;
 interface Node {
   readonly host: Host;
   readonly tmpDir: string;
+  readonly cacheDir: string;
   /** Searched for compilers before the toolchain (a slower wrapper for the drained node). */
   readonly compilerPath?: string;
   proc: ReturnType<typeof Bun.spawn>;
@@ -47,7 +48,9 @@ function chartArgs(): string[] {
 
 function startAgent(node: Node): void {
   node.log = "";
-  node.proc = Bun.spawn([...TestNetwork.on(node.host), AGENT_BINARY, ...agentArgs, "--whitelist", whitelist], {
+  // The pod mounts a volume at the cache dir; each node gets a temp dir in its place.
+  const args = agentArgs.map((arg, i) => (agentArgs[i - 1] === "--cache-dir" ? join(node.cacheDir, "cache") : arg));
+  node.proc = Bun.spawn([...TestNetwork.on(node.host), AGENT_BINARY, ...args, "--whitelist", whitelist], {
     env: { ...process.env, PATH: [node.compilerPath, toolchain().bin, process.env.PATH].filter(Boolean).join(":"), TMPDIR: node.tmpDir },
     stdin: "ignore",
     stdout: "ignore",
@@ -59,14 +62,18 @@ function startAgent(node: Node): void {
   })();
 }
 
+let projects = 0;
+
+/** A fresh tree each time: its own text, so no build is answered by the agents' compile cache. */
 function project(): string {
   const dir = sharedTempDir("cluster-project-");
+  const build = ++projects;
   mkdirSync(join(dir, "include"));
   writeFileSync(join(dir, "include/shared.h"), "#include <stdio.h>\n#include <string.h>\nstruct pair { int a, b; };\n");
   for (let i = 0; i < UNITS; i++) {
     writeFileSync(
       join(dir, `unit${i}.c`),
-      `#include "shared.h"\n#include <stdlib.h>\nint unit${i}(struct pair *p, char *buf) {\n  snprintf(buf, 64, "%d-%d", p->a * ${i + 1}, p->b);\n  return (int)strlen(buf) + abs(p->a - ${i});\n}\n`,
+      `#include "shared.h"\n#include <stdlib.h>\nstatic const int build = ${build};\nint unit${i}(struct pair *p, char *buf) {\n  snprintf(buf, 64, "%d-%d", p->a * ${i + 1}, p->b);\n  return (int)strlen(buf) + abs(p->a - ${i});\n}\n`,
     );
   }
   return dir;
@@ -122,6 +129,7 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
     nodes = ["n1", "n2", "n3"].map((name, i) => ({
       host: network.addHost(name, `10.213.0.${11 + i}`),
       tmpDir: sharedTempDir(`cluster-${name}-`),
+      cacheDir: sharedTempDir(`cluster-cache-${name}-`),
       compilerPath: name === "n3" ? slow : undefined,
       proc: undefined as never,
       log: "",
