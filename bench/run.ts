@@ -4,8 +4,10 @@
  * then RUNS counted runs per workload (LARGE_RUNS single compiles of the large unit). Prints a
  * table and writes bench/results.json and bench/ratios.svg. Never a pass/fail test: it measures.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { benchCache, type CacheResult, type CacheWorkload, cacheTable, generateCompileHeavy } from "./cache-bench.ts";
 import { type Bar, barChart } from "./chart.ts";
 import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
@@ -186,6 +188,39 @@ async function main(): Promise<void> {
     },
   ];
 
+  const heavy = generateCompileHeavy(WORK);
+  const cacheWorkloads: CacheWorkload[] = [
+    {
+      name: "warm-small-p1",
+      description: "small-p1 rebuilt through the cache",
+      commands: sources.small.map((s) => compile(s)),
+      hostOptions: "",
+      pump: false,
+    },
+    {
+      name: "warm-small-p2",
+      description: "small-p2 rebuilt through the cache",
+      commands: sources.small.map((s) => compile(s)),
+      hostOptions: ",lzo",
+      pump: false,
+    },
+    {
+      name: "warm-pump-p3",
+      description: "pump-p3 rebuilt through the cache",
+      commands: sources.small.map((s) => compile(s)),
+      hostOptions: ",lzo,cpp",
+      pump: true,
+    },
+    {
+      name: "warm-heavy-p2",
+      description: "16 compile-dominated units (30 functions with loops each), -j4, protocol 2, rebuilt through the cache",
+      commands: heavy.map((s) => compile(s)),
+      hostOptions: ",lzo",
+      pump: false,
+    },
+  ].filter((w) => !ONLY || ONLY.includes(w.name));
+  let cacheResults: CacheResult[] = [];
+
   const agentBinary = join(ROOT, "dist/distccd");
   const clock = compilerClock(WORK, COMPILER);
   const options = { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary };
@@ -225,6 +260,18 @@ async function main(): Promise<void> {
         `${workload.name}: ours ${result.wallMedianAgent.toFixed(2)}s, C ${result.wallMedianC.toFixed(2)}s, ratio ${result.wallRatioMedian.toFixed(3)}`,
       );
     }
+    if (cacheWorkloads.length > 0) {
+      // Started as root, the agent switches to an unprivileged user, which must be able to make its cache dir.
+      const cacheRoot = mkdtempSync(join(tmpdir(), "bench-cache-"));
+      chmodSync(cacheRoot, 0o1777);
+      const cached = await startServer("agent", { ...options, args: ["--cache-dir", join(cacheRoot, "cache")] });
+      try {
+        cacheResults = await benchCache(WORK, { c, plain: agent, cached }, cacheWorkloads, RUNS, JOBS);
+      } finally {
+        await cached.stop().catch(() => undefined);
+        rmSync(cacheRoot, { recursive: true, force: true });
+      }
+    }
   } finally {
     await agent.stop().catch(() => undefined);
     await c.stop().catch(() => undefined);
@@ -248,6 +295,7 @@ async function main(): Promise<void> {
     machine: { cpus: navigator.hardwareConcurrency, jobs: JOBS },
     seconds: Math.round((performance.now() - began) / 1000),
     workloads: results,
+    cache: cacheResults,
     agentRssKiB: { idle: idle.rss, idleAnon: idle.anon, peakDuringConcurrent: concurrentPeakKiB },
     lzoMBps: lzo,
   };
@@ -261,6 +309,8 @@ async function main(): Promise<void> {
       target: 1,
       lowerIsBetter: true,
     })),
+    ...cacheResults.map((r) => ({ label: `${r.workload} warm/C`, value: r.warmOverC, target: 0.15, lowerIsBetter: true })),
+    ...cacheResults.map((r) => ({ label: `${r.workload} warm/floor`, value: r.warmOverFloor, target: 1.5, lowerIsBetter: true })),
     ...Object.entries(lzo).flatMap(([name, t]) => [
       { label: `LZO ${name} compress`, value: t.ours.compress / t.c.compress, target: 0.5, lowerIsBetter: false },
       { label: `LZO ${name} decompress`, value: t.ours.decompress / t.c.decompress, target: 0.5, lowerIsBetter: false },
@@ -276,6 +326,7 @@ async function main(): Promise<void> {
         `| ${r.workload} | ${r.jobs} | ${r.runs} | ${(r.wallMedianAgent as number).toFixed(2)} | ${(r.wallMedianC as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobAgentMs as number).toFixed(2)} | ${(r.cpuPerJobCMs as number).toFixed(2)} | ${(r.aroundCompilerAgentMs as number).toFixed(1)} / ${(r.aroundCompilerCMs as number).toFixed(1)} |`,
     ),
     "",
+    ...(cacheResults.length > 0 ? [...cacheTable(cacheResults), ""] : []),
     `Agent RSS: ${(idle.rss / 1024).toFixed(1)} MiB idle (${(idle.anon / 1024).toFixed(1)} MiB of it private), ${(concurrentPeakKiB / 1024).toFixed(1)} MiB peak during the concurrent workload.`,
     "",
     "| LZO1X-1 (MB/s) | ours | C (liblzo2) | ours/C |",

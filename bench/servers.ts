@@ -111,7 +111,7 @@ export function readIntoPageCache(file: string): void {
 
 export async function startServer(
   name: "agent" | "c",
-  options: { jobs: number; compiler: string; work: string; agentBinary: string; env?: Record<string, string> },
+  options: { jobs: number; compiler: string; work: string; agentBinary: string; env?: Record<string, string>; args?: readonly string[] },
 ): Promise<Server> {
   const port = freePort();
   const common = [
@@ -132,7 +132,7 @@ export async function startServer(
   if (name === "agent") {
     const whitelist = join(options.work, "whitelist");
     writeFileSync(whitelist, `${options.compiler}\n`, { mode: 0o644 });
-    cmd = [options.agentBinary, ...common, "--log-stderr", "--whitelist", whitelist];
+    cmd = [options.agentBinary, ...common, "--log-stderr", "--whitelist", whitelist, ...(options.args ?? [])];
   } else {
     // Debian ships /usr/lib/distcc/<compiler>, the C server's masquerade whitelist.
     cmd = ["distccd", ...common, "--log-file", join(options.work, "c-distccd.log")];

@@ -31,7 +31,9 @@ const ENVIRONMENT_NAMES = new Set([
 const ENVIRONMENT_PREFIXES = ["GCC_", "LC_", "COLLECT_"];
 
 /** What a job's input is: protocols 1 and 2 send one preprocessed source (here its SHA-256), pump mode a tree. */
-export type KeyInput = { readonly source: Uint8Array } | { readonly cdir: string; readonly tree: TreeManifest };
+export type KeyInput =
+  | { readonly source: Uint8Array; readonly cwd?: string | undefined }
+  | { readonly cdir: string; readonly tree: TreeManifest };
 
 export interface KeyParts {
   /** From CompilerIdentities. */
@@ -75,8 +77,10 @@ export function cacheKey(parts: KeyParts): Uint8Array {
   field("argc", String(parts.command.length));
   for (const arg of parts.command) field("arg", arg);
   field("env", parts.environment);
-  if ("source" in parts.input) field("source", parts.input.source);
-  else {
+  if ("source" in parts.input) {
+    field("source", parts.input.source);
+    if (parts.input.cwd !== undefined) field("cwd", parts.input.cwd);
+  } else {
     field("cdir", parts.input.cdir);
     field("tree", parts.input.tree.sorted());
   }

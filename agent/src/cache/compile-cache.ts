@@ -33,10 +33,12 @@ export interface CacheSettings {
 export interface CacheRequest {
   readonly plan: CompilePlan;
   readonly jobDir: string;
+  /** Where the compiler runs. */
+  readonly cwd: string;
   /** Protocols 1 and 2: the source as the compiler reads it; called only when the cache is on, and only at once. */
   readonly source: () => Uint8Array;
-  /** Pump mode: the compiler's working directory and the tree's manifest. */
-  readonly tree?: { readonly cwd: string; readonly manifest: TreeManifest };
+  /** Pump mode: the tree's manifest. */
+  readonly tree?: TreeManifest;
 }
 
 /** What the server replies for a finished compile. */
@@ -215,13 +217,17 @@ export class CompileCache {
   /** The key, or undefined when this job must not be cached. */
   private async keyOf(request: CacheRequest): Promise<Uint8Array | undefined> {
     const { plan, jobDir, tree } = request;
-    if (plan.executable === undefined || uncacheable(plan.command, tree !== undefined) || tree?.manifest.usesClock) return undefined;
+    if (plan.executable === undefined || uncacheable(plan.command, tree !== undefined) || tree?.usesClock) return undefined;
     try {
       // The source is hashed before anything is awaited: it may be a view the next job reuses.
       const input: KeyInput =
         tree !== undefined
-          ? { cdir: tree.cwd.replaceAll(jobDir, "/distccd-job"), tree: tree.manifest }
-          : { source: new Bun.CryptoHasher("sha256").update(request.source()).digest() as Uint8Array };
+          ? { cdir: request.cwd.replaceAll(jobDir, "/distccd-job"), tree }
+          : {
+              source: new Bun.CryptoHasher("sha256").update(request.source()).digest() as Uint8Array,
+              // The debug info's working directory is the preprocessed text's, unless told not to be.
+              cwd: plan.command.includes("-fno-working-directory") ? request.cwd : undefined,
+            };
       const identity = await this.identities.identify(plan.executable);
       const command = normalizeCommand(plan.command, jobDir, plan.executable, plan.compiler);
       return cacheKey({ identity, command, environment: this.environment, input });

@@ -335,8 +335,8 @@ export class Connection {
       writeFileSync(plan.sourceFile, source, { mode: 0o600 });
       this.releaseBody();
     }
-    const tree = this.tree && this.manifest && { cwd: this.workingDirectory ?? this.tree.root, manifest: this.manifest };
-    const job = { plan, jobDir: this.jobDir as string, source: () => source ?? readIfPresent(plan.sourceFile), tree };
+    const cwd = this.workingDirectory ?? this.ctx.config.tmpDir;
+    const job = { plan, jobDir: this.jobDir as string, cwd, source: () => source ?? readIfPresent(plan.sourceFile), tree: this.manifest };
     const { result, dependencies, cache } = await this.ctx.cache.serve(job, () => this.compile(plan));
     this.cacheOutcome = cache;
     if (this.phase === Phase.Closed) {
