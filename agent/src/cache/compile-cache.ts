@@ -285,16 +285,17 @@ export class CompileCache {
   }
 
   private storeOnDisk(hex: string, entry: Uint8Array): void {
-    if (this.disk === undefined) return;
-    try {
-      this.disk.write(hex, entry);
-      this.metrics?.stored("disk");
-    } catch (error) {
-      this.metrics?.storeFailed("disk");
-      const now = Date.now();
-      if (now - this.lastStoreWarning < STORE_WARNING_MS) return;
-      this.lastStoreWarning = now;
-      this.deps.log.warning("dcc_cache", `cache entry not written to ${this.disk.dir}: ${(error as Error).message}`);
-    }
+    const disk = this.disk;
+    if (disk === undefined) return;
+    disk.write(hex, entry).then(
+      () => this.metrics?.stored("disk"),
+      (error) => {
+        this.metrics?.storeFailed("disk");
+        const now = Date.now();
+        if (now - this.lastStoreWarning < STORE_WARNING_MS) return;
+        this.lastStoreWarning = now;
+        this.deps.log.warning("dcc_cache", `cache entry not written to ${disk.dir}: ${(error as Error).message}`);
+      },
+    );
   }
 }

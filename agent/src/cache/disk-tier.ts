@@ -6,6 +6,7 @@
  * least recently used across every agent that shares the directory.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 
 /** Eviction stops once the entries take this share of --cache-size. */
@@ -83,20 +84,23 @@ export class DiskTier {
     }
   }
 
-  /** Writes the entry atomically; throws when the file system refuses (the caller logs it). */
-  write(key: string, entry: Uint8Array): void {
+  /**
+   * Writes the entry atomically, off the event loop (creating a file costs the kernel a few
+   * hundred microseconds); rejects when the file system refuses (the caller logs it).
+   */
+  async write(key: string, entry: Uint8Array): Promise<void> {
     const temp = `${this.tmp}/${process.pid}.${this.written++}.${key.slice(0, 16)}`;
     const path = this.path(key);
     try {
-      writeFileSync(temp, entry, { mode: 0o600 });
+      await writeFile(temp, entry, { mode: 0o600 });
       try {
-        renameSync(temp, path);
+        await rename(temp, path);
       } catch {
-        mkdirSync(`${this.dir}/${key.slice(0, 2)}`, { recursive: true, mode: 0o700 });
-        renameSync(temp, path);
+        await mkdir(`${this.dir}/${key.slice(0, 2)}`, { recursive: true, mode: 0o700 });
+        await rename(temp, path);
       }
     } catch (error) {
-      rmSync(temp, { force: true });
+      await rm(temp, { force: true });
       throw error;
     }
     this.entries++;

@@ -10,34 +10,34 @@ const entry = (size: number, fill: number) => new Uint8Array(size).fill(fill);
 const dir = () => join(mkdtempSync(join(tmpdir(), "disk-tier-")), "cache");
 
 describe("the local tier", () => {
-  test("is created 0700 and keeps its entries across instances (a restart, a second agent)", () => {
+  test("is created 0700 and keeps its entries across instances (a restart, a second agent)", async () => {
     const path = dir();
     const first = new DiskTier(path, 1 << 20, () => {});
     expect(statSync(path).mode & 0o777).toBe(0o700);
-    first.write(key(1), entry(100, 1));
+    await first.write(key(1), entry(100, 1));
     const second = new DiskTier(path, 1 << 20, () => {});
     expect(second.read(key(1))).toEqual(entry(100, 1));
     expect([second.entries, second.bytes]).toEqual([1, 100]);
-    second.write(key(2), entry(50, 2));
+    await second.write(key(2), entry(50, 2));
     expect(first.read(key(2))).toEqual(entry(50, 2));
     expect(first.read(key(3))).toBeUndefined();
   });
 
-  test("evicts the least recently used first, counting what other agents wrote", () => {
+  test("evicts the least recently used first, counting what other agents wrote", async () => {
     const path = dir();
     const evicted: number[] = [];
     const tier = new DiskTier(path, 1 << 20, (count) => evicted.push(count));
     const other = new DiskTier(path, 1 << 20, () => {});
     const size = 300 << 10;
     for (const n of [1, 2, 3]) {
-      (n === 2 ? other : tier).write(key(n), entry(size, n));
+      await (n === 2 ? other : tier).write(key(n), entry(size, n));
       // Distinct mtimes, oldest first, as if written a minute apart.
       const file = join(path, key(n).slice(0, 2), key(n).slice(2));
       const at = new Date(Date.now() - (10 - n) * 60_000);
       utimesSync(file, at, at);
     }
     expect(tier.read(key(1))).toBeDefined();
-    tier.write(key(4), entry(size, 4));
+    await tier.write(key(4), entry(size, 4));
     expect(evicted).toEqual([1]);
     expect(tier.read(key(2))).toBeUndefined();
     for (const n of [1, 3, 4]) expect(tier.read(key(n))).toEqual(entry(size, n));
