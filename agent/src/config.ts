@@ -99,8 +99,10 @@ function port(name: string, value: number): number {
 export const CACHE_REDIS_ENV = "DISTCCD_CACHE_REDIS";
 const REDIS_SCHEME = /^(redis|valkey)(s|\+tls|\+unix|\+tls\+unix)?:\/\//;
 
-function redisUrl(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+function redisUrl(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, warnings: string[]): string | undefined {
   const url = flag ?? (env[CACHE_REDIS_ENV] || undefined);
+  if (flag !== undefined && URL.parse(flag)?.password)
+    warnings.push(`--cache-redis holds a password, which every user of this machine can read in argv: pass the URL in ${CACHE_REDIS_ENV}`);
   // The URL may hold a password: the message never repeats it.
   if (url !== undefined && !REDIS_SCHEME.test(url))
     throw new ConfigError(
@@ -195,7 +197,7 @@ export async function parseConfig(
     cache: Object.freeze({
       dir: args.cacheDir === "" ? undefined : args.cacheDir,
       maxBytes: parseCacheSize(String(args.cacheSize)),
-      redisUrl: redisUrl(args.cacheRedis, env),
+      redisUrl: redisUrl(args.cacheRedis, env, warnings),
       redisMode: args.cacheRedisMode as CacheSettings["redisMode"],
       ttlSeconds: integer("cache-ttl", args.cacheTtl, 1, 2 ** 31),
     }),

@@ -27,6 +27,10 @@ describe("cache flags", () => {
     });
     const flag = await parseConfig(["--cache-redis", "rediss://cache:6380"], { DISTCCD_CACHE_REDIS: "redis://other" });
     expect(flag.cache.redisUrl).toBe("rediss://cache:6380");
+    expect(flag.warnings.join("\n")).not.toContain("password");
+    const secret = await parseConfig(["--cache-redis", "redis://:hunter2@cache:6379"], {});
+    expect(secret.warnings.join("\n")).toContain("--cache-redis holds a password");
+    expect(secret.warnings.join("\n")).not.toContain("hunter2");
   });
 
   test("a bad URL is refused without repeating its password", async () => {
