@@ -160,3 +160,8 @@ kubectl -n {{ .root.Release.Namespace }} get pods -l app.kubernetes.io/name={{ i
 {{- define "distcc.tests.compiler" -}}
 {{- default (first .Values.distccd.whitelist) .Values.tests.compiler }}
 {{- end }}
+
+{{/* What `read` takes from each agent line: the address when `ip` is set, the node when slots need it. */}}
+{{- define "distcc.notes.read" -}}
+read -r {{ if .ip }}ip{{ else }}_{{ end }} {{ if kindIs "invalid" .root.Values.distccd.jobs }}node{{ else }}_{{ end }}
+{{- end }}
