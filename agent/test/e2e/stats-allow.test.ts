@@ -36,6 +36,8 @@ describe("--stats-allow", () => {
     // The compile port still follows --allow alone.
     expect(parseReply(await exchange(agent.port, good, { hostname: "::1" })).status).toBe(0);
     expect((await exchange(agent.port, good, { hostname: "127.0.0.1" })).length).toBe(0);
+    // An IPv4 client of the `::` listener is logged as the IPv4 address it connected from.
+    await agent.waitForLog(/connection from client '127\.0\.0\.1:\d+' denied by access list/);
   });
 
   test("/healthz and /readyz answer clients outside both lists", async () => {
