@@ -115,20 +115,21 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (config.mode === "daemon" && config.detach && !detachedChild) {
+    const pidFile = config.pidFile;
+    try {
+      // Written before the daemon starts, so a pid file nobody can write stops it from starting
+      // at all; the daemon's own pid replaces this one once it is bound.
+      if (pidFile !== undefined) writePidFile(pidFile, process.pid);
+    } catch (error) {
+      return startupFailure(false, EXIT_IO_ERROR, (error as Error).message);
+    }
     const started = await startDetached(argv, process.env);
     if (!started.ok) {
+      if (pidFile !== undefined) rmSync(pidFile, { force: true });
       process.stderr.write(`distccd: ERROR: ${started.message}\n`);
       return started.exitCode;
     }
-    if (config.pidFile !== undefined) {
-      try {
-        writePidFile(config.pidFile, started.pid);
-      } catch (error) {
-        // A daemon nobody can find by its pid file is one nobody can stop: it goes too.
-        process.kill(started.pid, "SIGTERM");
-        return startupFailure(false, EXIT_IO_ERROR, (error as Error).message);
-      }
-    }
+    if (pidFile !== undefined) writePidFile(pidFile, started.pid);
     return 0;
   }
   let log: Logger;

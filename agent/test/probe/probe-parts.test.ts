@@ -25,7 +25,7 @@ describe("readElfHeader", () => {
     return bytes;
   };
 
-  test.each<[Uint8Array, unknown]>([
+  test.each<[Uint8Array, ReturnType<typeof readElfHeader>]>([
     [header(1, 2, 1, 20), { machine: "PowerPC", bits: 32, endian: "big-endian", type: "relocatable object" }],
     [header(2, 1, 1, 62), { machine: "x86-64", bits: 64, endian: "little-endian", type: "relocatable object" }],
     [header(2, 1, 3, 183), { machine: "AArch64", bits: 64, endian: "little-endian", type: "shared object" }],
