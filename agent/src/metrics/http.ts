@@ -94,9 +94,18 @@ function guarded(sources: StatsSources, server: Server<undefined>, request: Requ
   return route(request);
 }
 
+/** The route for a path: an exact key, else the longest key ending in `/` that starts it. */
+function routeFor(table: Readonly<Record<string, StatsRoute>>, path: string): StatsRoute | undefined {
+  const exact = table[path];
+  if (exact) return exact;
+  let best = "";
+  for (const key of Object.keys(table)) if (key.endsWith("/") && path.startsWith(key) && key.length > best.length) best = key;
+  return best ? table[best] : undefined;
+}
+
 /**
- * Serves the probes, `routes` (path -> handler) and the C server's stats text for any other
- * path, as the C server answers any request with it.
+ * Serves the probes, `routes` (a path, or a prefix ending in `/`, to its handler) and the C
+ * server's stats text for any other path, as the C server answers any request with it.
  */
 export function serveStats(
   sources: StatsSources,
@@ -119,7 +128,7 @@ export function serveStats(
     port,
     fetch(request, server) {
       const path = new URL(request.url).pathname;
-      return probeRoute(path, sources) ?? guarded(sources, server, request, table[path] ?? statsPage);
+      return probeRoute(path, sources) ?? guarded(sources, server, request, routeFor(table, path) ?? statsPage);
     },
   });
 }
