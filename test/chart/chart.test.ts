@@ -58,7 +58,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
         "ConfigMap/distcc-whitelist",
         "DaemonSet/distcc",
-        "Pod/distcc-test-compile",
+        "Pod/distcc-test-connection",
         "Service/distcc",
         "Service/distcc-headless",
         "ServiceAccount/distcc",

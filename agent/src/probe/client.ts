@@ -33,45 +33,46 @@ export async function exchange(target: ProbeTarget, request: readonly Uint8Array
     const written = socket.write(pending);
     pending = pending.subarray(Math.max(written, 0));
   };
-  let socket: Awaited<ReturnType<typeof Bun.connect>> | undefined;
-  try {
-    socket = await Bun.connect({
-      hostname: target.host,
-      port: target.port,
-      socket: {
-        open: send,
-        drain: send,
-        data(_socket, chunk) {
-          received += chunk.length;
-          try {
-            reader.push(chunk);
-            if (reader.complete) resolve({ ok: true, reply: reader.result() });
-          } catch (error) {
-            resolve({ ok: false, reason: `bad reply: ${(error as Error).message}` });
-          }
-        },
-        close() {
-          resolve({
-            ok: false,
-            reason:
-              received === 0
-                ? "the server closed the connection without a reply (client address not allowed, compiler not whitelisted, or request refused: see the server's log)"
-                : `the server closed the connection after ${received} bytes, ${reader.progress}`,
-          });
-        },
-        connectError(_socket, error) {
-          resolve({ ok: false, reason: connectFailure(error) });
-        },
-        error(_socket, error) {
-          resolve({ ok: false, reason: `connection failed: ${error.message}` });
-        },
+  // Not awaited before the outcome: a connect to an address that never answers must still end
+  // at the deadline, not at the kernel's connect timeout.
+  const connecting = Bun.connect({
+    hostname: target.host,
+    port: target.port,
+    socket: {
+      open: send,
+      drain: send,
+      data(_socket, chunk) {
+        received += chunk.length;
+        try {
+          reader.push(chunk);
+          if (reader.complete) resolve({ ok: true, reply: reader.result() });
+        } catch (error) {
+          resolve({ ok: false, reason: `bad reply: ${(error as Error).message}` });
+        }
       },
-    });
-  } catch (error) {
-    resolve({ ok: false, reason: connectFailure(error as Error) });
-  }
+      close() {
+        resolve({
+          ok: false,
+          reason:
+            received === 0
+              ? "the server closed the connection without a reply (client address not allowed, compiler not whitelisted, or request refused: see the server's log)"
+              : `the server closed the connection after ${received} bytes, ${reader.progress}`,
+        });
+      },
+      connectError(_socket, error) {
+        resolve({ ok: false, reason: connectFailure(error) });
+      },
+      error(_socket, error) {
+        resolve({ ok: false, reason: `connection failed: ${error.message}` });
+      },
+    },
+  }).catch((error: Error) => {
+    resolve({ ok: false, reason: connectFailure(error) });
+    return undefined;
+  });
   const outcome = await promise;
   clearTimeout(timer);
-  socket?.end();
+  // A connect still pending at the deadline is closed whenever it completes.
+  void connecting.then((socket) => socket?.end());
   return outcome;
 }

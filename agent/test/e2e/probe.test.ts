@@ -126,6 +126,18 @@ test.each<[string, string[], string]>([
   expect(result.stdout.split("\n")).toHaveLength(2);
 });
 
+test("a server that takes the request and never answers ends at --timeout", async () => {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    expect(await probe(`127.0.0.1:${listener.port}`, "--compiler", GCC, "--timeout", "1")).toMatchObject({
+      exitCode: 1,
+      stdout: `probe: FAILED 127.0.0.1:${listener.port}: no complete reply within 1 s (no reply)\n`,
+    });
+  } finally {
+    listener.stop(true);
+  }
+});
+
 test("a server that stops mid-reply is named as such", async () => {
   // Sends DONE and STAT, then hangs up: the probe says how far the reply got.
   const listener = Bun.listen({
