@@ -5,7 +5,7 @@
  * entry or none. A hit sets the file's mtime, and eviction removes the oldest mtimes first:
  * least recently used across every agent that shares the directory.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 
