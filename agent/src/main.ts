@@ -13,12 +13,13 @@ import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
-import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
+import { startSandbox } from "./sandbox/confined-spawn.ts";
+import { decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -28,6 +29,8 @@ import { MemoryBudget } from "./server/memory-budget.ts";
 const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_COMPILER_MISSING = 110;
+/** `--sandbox required` on a kernel that cannot confine: the C server's code for failing to give up privileges. */
+const EXIT_SANDBOX_UNAVAILABLE = 112;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
 /**
@@ -90,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3"));
+    process.stdout.write(`${versionText("1, 2 and 3")}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`);
     return 0;
   }
   if (config.mode === "health-check") {
@@ -118,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
@@ -139,6 +143,15 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
+    sandbox = startSandbox({
+      mode: config.sandbox,
+      simulate: config.sandboxSimulate,
+      slots: config.mode === "inetd" ? 1 : config.jobs,
+      env,
+      whitelist,
+      log,
+    });
     ctx = {
       config,
       whitelist,
@@ -150,8 +163,8 @@ async function main(argv: string[]): Promise<number> {
         maxJobs: config.jobs,
         draining: () => lifecycle.draining,
       }),
-      spawn: spawnProcess,
-      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      spawn: sandbox.spawn,
+      env,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
@@ -161,11 +174,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
-        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.code === "E_CONFIG_NO_WHITELIST"
+          ? EXIT_COMPILER_MISSING
+          : error.code === "E_CONFIG_SANDBOX"
+            ? EXIT_SANDBOX_UNAVAILABLE
+            : EXIT_BAD_ARGUMENTS,
         error.message,
       );
     throw error;
   }
+  ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
@@ -177,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await serve(config, ctx, lifecycle, detachedChild);
   } finally {
+    sandbox.stop();
     ctx.jobDirs.clear();
   }
 }
