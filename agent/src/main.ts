@@ -149,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
       simulate: config.sandboxSimulate,
       slots: config.mode === "inetd" ? 1 : config.jobs,
       env,
+      tmpDir: config.tmpDir,
       whitelist,
       log,
     });

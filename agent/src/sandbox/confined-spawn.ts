@@ -23,6 +23,7 @@ export interface SandboxOptions {
   /** Shims kept ready, one per job slot. */
   readonly slots: number;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly tmpDir: string;
   readonly whitelist: CompilerWhitelist;
   readonly log: Logger;
 }
@@ -35,7 +36,7 @@ export function startSandbox(options: SandboxOptions): Sandbox {
   if (status.enforced || status.mode === "off") options.log.notice("dcc_sandbox", line);
   else options.log.warning("dcc_sandbox", line);
   if (!status.enforced) return { status, spawn: spawnProcess, stop() {} };
-  const pool = new ShimPool({ size: options.slots, abi: status.abi, env: options.env });
+  const pool = new ShimPool({ size: options.slots, abi: status.abi, env: options.env, tmpDir: options.tmpDir });
   for (const name of options.whitelist.names) {
     const decision = options.whitelist.check(name);
     if (decision.allowed && decision.path !== undefined) void pool.prepare(decision.path);

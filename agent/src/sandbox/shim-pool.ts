@@ -28,6 +28,8 @@ export interface ShimPoolOptions {
   readonly abi: number;
   /** The compilers' environment, for asking them where their toolchain lives. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where the job dirs are: never readable by a compiler but inside its own job dir. */
+  readonly tmpDir: string;
 }
 
 export class ShimPool {
@@ -37,14 +39,15 @@ export class ShimPool {
   private stopped = false;
 
   constructor(private readonly options: ShimPoolOptions) {
-    this.refill();
+    // Once start-up is done: the shims must inherit --nice, which is applied after the pool exists.
+    setImmediate(() => this.refill());
   }
 
   /** Finds a compiler's toolchain ahead of its first job (start-up, for the whitelisted ones). */
   prepare(executable: string): Promise<PathRule[]> {
     let rules = this.toolchains.get(executable);
     if (rules === undefined) {
-      rules = toolchainRules(executable, this.options.env);
+      rules = toolchainRules(executable, this.options.env, this.options.tmpDir);
       this.toolchains.set(executable, rules);
     }
     return rules;

@@ -2,7 +2,10 @@
  * @module What a compiler may read and execute, asked of the compiler itself: its own file and
  * directory, what it runs (`-print-prog-name`), its search dirs (`-print-search-dirs`), its
  * sysroot and system include dirs (`-E -v`), the shared libraries of each of those programs (from
- * their ELF interpreter's `--list`), and the system's library dirs. Found once per compiler.
+ * their ELF interpreter's `--list`), the system's library dirs, and the dirs of the compilers'
+ * PATH (a wrapper execs its compiler from there; whatever it runs is confined the same way).
+ * Found once per compiler. A path that would open too much is never granted: `/` or any other
+ * top-level dir but the library dirs (gcc's sysroot is often `/`), and the job dirs' parent.
  */
 import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { dirname } from "node:path";
@@ -126,8 +129,21 @@ function includeDirs(text: string): string[] {
     .filter((line) => line.startsWith("/"));
 }
 
-/** Read and execute rights for what `executable` needs, every path resolved and present. */
-export async function toolchainRules(executable: string, env: Readonly<Record<string, string | undefined>>): Promise<PathRule[]> {
+/** True unless granting `path` would open far more than a toolchain (see the module comment). */
+function grantable(path: string, tmpDir: string): boolean {
+  if (path.split("/").filter(Boolean).length < 2 && !SYSTEM_LIBRARY_PATHS.includes(path)) return false;
+  return !(`${tmpDir}/`.startsWith(`${path}/`) || path === tmpDir);
+}
+
+/**
+ * Read and execute rights for what `executable` needs, every path resolved and present. `tmpDir`
+ * holds the job dirs: neither it nor a dir above it is ever granted.
+ */
+export async function toolchainRules(
+  executable: string,
+  env: Readonly<Record<string, string | undefined>>,
+  tmpDir: string,
+): Promise<PathRule[]> {
   const compiler = real(executable) ?? executable;
   const ask = (...args: string[]) => output([executable, ...args], env);
   const [dirs, sysroot, cInclude, cxxInclude, ...programs] = await Promise.all([
@@ -150,12 +166,13 @@ export async function toolchainRules(executable: string, env: Readonly<Record<st
     ...includeDirs(cxxInclude.stderr),
     ...libraries,
     ...SYSTEM_LIBRARY_PATHS,
+    ...(env.PATH ?? "").split(":"),
   ];
   const rules = new Map<string, PathRule>();
   for (const candidate of candidates) {
     if (!candidate.startsWith("/")) continue;
     const path = real(candidate);
-    if (path === undefined || rules.has(path)) continue;
+    if (path === undefined || rules.has(path) || !grantable(path, real(tmpDir) ?? tmpDir)) continue;
     const isFile = statSync(path).isFile();
     rules.set(path, { path, access: isFile ? READ_EXECUTE & FILE_RIGHTS : READ_EXECUTE });
   }
@@ -168,5 +185,6 @@ export function jobRules(jobDir: string, readWrite: number): PathRule[] {
     { path: jobDir, access: readWrite },
     { path: "/dev/null", access: FS.READ_FILE | FS.WRITE_FILE | FS.IOCTL_DEV },
     { path: "/dev/urandom", access: FS.READ_FILE },
+    { path: "/dev/zero", access: FS.READ_FILE },
   ];
 }
