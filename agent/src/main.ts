@@ -19,7 +19,7 @@ import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { startSandbox } from "./sandbox/confined-spawn.ts";
-import { decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
+import { checkRequired, decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -127,6 +127,8 @@ async function main(argv: string[]): Promise<number> {
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
+    // Before anything is logged: a refusal to start is the only line.
+    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -144,9 +146,7 @@ async function main(argv: string[]): Promise<number> {
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
     const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
-    sandbox = startSandbox({
-      mode: config.sandbox,
-      simulate: config.sandboxSimulate,
+    sandbox = startSandbox(sandboxState, {
       slots: config.mode === "inetd" ? 1 : config.jobs,
       env,
       tmpDir: config.tmpDir,

@@ -1,12 +1,11 @@
 /**
- * @module The start-up of confinement: decides what `--sandbox` gets on this kernel, logs it,
- * refuses to start when `required` cannot be met, and gives the server its SpawnFn (through the
- * shim pool when confined, plain Bun.spawn otherwise).
+ * @module The start-up of confinement once decided (sandbox-state.ts): logs what is enforced and
+ * gives the server its SpawnFn, through the shim pool when confined, plain Bun.spawn otherwise.
  */
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { type SpawnFn, spawnProcess } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
-import { checkRequired, decideSandbox, describeSandbox, type SandboxMode, type SandboxStatus } from "./sandbox-state.ts";
+import { describeSandbox, type SandboxStatus } from "./sandbox-state.ts";
 import { ShimPool } from "./shim-pool.ts";
 
 export interface Sandbox {
@@ -17,9 +16,6 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
-  readonly mode: SandboxMode;
-  /** The test seam: an older ABI or a refused syscall (see probe.ts). */
-  readonly simulate: string | undefined;
   /** Shims kept ready, one per job slot. */
   readonly slots: number;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -28,10 +24,8 @@ export interface SandboxOptions {
   readonly log: Logger;
 }
 
-/** Throws ConfigError (E_CONFIG_SANDBOX) when `--sandbox required` cannot be met. */
-export function startSandbox(options: SandboxOptions): Sandbox {
-  const status = decideSandbox(options.mode, options.simulate);
-  checkRequired(status);
+/** Logs what `status` (from decideSandbox) enforces and sets up the SpawnFn for it. */
+export function startSandbox(status: SandboxStatus, options: SandboxOptions): Sandbox {
   const line = describeSandbox(status);
   if (status.enforced || status.mode === "off") options.log.notice("dcc_sandbox", line);
   else options.log.warning("dcc_sandbox", line);

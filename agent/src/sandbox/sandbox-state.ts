@@ -85,8 +85,8 @@ export function decideSandbox(mode: SandboxMode, simulate?: string): SandboxStat
  * `required` means a compile can neither read outside the toolchain and its job nor open a TCP
  * connection (filesystem and network, ABI 4+); without them the agent does not start.
  */
-export function checkRequired(status: SandboxStatus): void {
-  if (status.mode !== "required" || (status.filesystem && status.network)) return;
+export function checkRequired(status: SandboxStatus): SandboxStatus {
+  if (status.mode !== "required" || (status.filesystem && status.network)) return status;
   throw new ConfigError("E_CONFIG_SANDBOX", `--sandbox required: compiles cannot be confined: ${status.reason ?? "unknown"}`);
 }
 
