@@ -55,7 +55,7 @@ describe("left alone", () => {
       gcc("-Wa,--noexecstack"),
       gcc("-fdump-tree-original"),
       gcc("-fdump-tree-all=stderr"),
-      gcc("-dumpbase", "x.c"),
+      gcc("-dumpbase", "unit"),
       gcc("-Xassembler", "--noexecstack"),
       gcc("-fno-builtin"),
     ].map((argv) => [argv]),
