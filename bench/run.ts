@@ -56,8 +56,13 @@ interface Sample {
   readonly aroundPerJob: number;
 }
 
-/** Runs the jobs `parallel` at a time; returns the seconds they took, added up. */
-async function runPool(commands: readonly string[][], parallel: number, env: Record<string, string>): Promise<number> {
+/** Runs the jobs `parallel` at a time; returns the seconds they took, added up. Each client's stderr goes to `onStderr`. */
+async function runPool(
+  commands: readonly string[][],
+  parallel: number,
+  env: Record<string, string>,
+  onStderr: (text: string) => void,
+): Promise<number> {
   let next = 0;
   let jobSeconds = 0;
   const failures: string[] = [];
@@ -68,6 +73,7 @@ async function runPool(commands: readonly string[][], parallel: number, env: Rec
       const proc = Bun.spawn(["distcc", ...args], { cwd: WORK, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       jobSeconds += (performance.now() - start) / 1000;
+      onStderr(stderr);
       if (code !== 0) failures.push(`distcc ${args.join(" ")} -> ${code}: ${stderr.slice(0, 400)}`);
     }
   };
@@ -113,7 +119,7 @@ async function measure(server: Server, workload: Workload, round: string, clock:
   const sampler = setInterval(() => server.cpuSeconds(), CPU_SAMPLE_MS);
   let jobSeconds: number;
   try {
-    jobSeconds = await runPool(commands, workload.parallel, env);
+    jobSeconds = await runPool(commands, workload.parallel, env, (text) => clock.record(server.name, text));
   } finally {
     clearInterval(sampler);
     await pump?.stop();

@@ -30,10 +30,11 @@ export function startSandbox(status: SandboxStatus, options: SandboxOptions): Sa
   if (status.enforced || status.mode === "off") options.log.notice("dcc_sandbox", line);
   else options.log.warning("dcc_sandbox", line);
   if (!status.enforced) return { status, spawn: spawnProcess, stop() {} };
-  const pool = new ShimPool({ size: options.slots, abi: status.abi, env: options.env, tmpDir: options.tmpDir });
+  const compilers = new Set<string>();
   for (const name of options.whitelist.names) {
     const decision = options.whitelist.check(name);
-    if (decision.allowed && decision.path !== undefined) void pool.prepare(decision.path);
+    if (decision.allowed && decision.path !== undefined) compilers.add(decision.path);
   }
+  const pool = new ShimPool({ size: options.slots, abi: status.abi, env: options.env, tmpDir: options.tmpDir, compilers: [...compilers] });
   return { status, spawn: pool.spawn, stop: () => pool.stop() };
 }

@@ -1,13 +1,14 @@
 /**
  * @module The exec shim: the agent's own binary, started ahead of a job while its slot is idle.
- * It makes itself die with the agent, waits on stdin for one job, puts the job's files on fds
- * 0-2, confines itself with Landlock and execve()s the compiler, which keeps the shim's pid and
+ * It makes itself die with the agent, builds the Landlock ruleset of the whitelisted toolchains
+ * (given on its command line), waits on stdin for one job, puts the job's files on fds 0-2, adds
+ * the job's own rules, confines itself and execve()s the compiler, which keeps the shim's pid and
  * process group. Bun cannot run code between fork and exec; this is that code.
  */
 
 import { ptr } from "bun:ffi";
 import { readFileSync, writeSync } from "node:fs";
-import { type LandlockRuleset, restrictSelf } from "./landlock.ts";
+import { addRules, createRuleset, enforce, FS, type LandlockRuleset } from "./landlock.ts";
 import {
   cString,
   cStringArray,
@@ -30,6 +31,7 @@ export interface ShimJob {
   readonly env: readonly string[];
   readonly stdoutFile: string;
   readonly stderrFile: string;
+  /** The job's rules (its dir; its compiler's toolchain when the shim was not started with it); none: unconfined. */
   readonly ruleset?: LandlockRuleset;
 }
 
@@ -52,6 +54,27 @@ function openOnto(libc: Libc, path: string, flags: number, target: number): void
   libc.close(fd);
 }
 
+/**
+ * Runs the job's code paths once on a dummy job, while the slot is idle: the first run of any
+ * code (JSON, Buffer, the FFI calls) costs far more than the next, and it is not the job's to pay.
+ */
+function warmUp(libc: Libc, abi: number): void {
+  const job = JSON.parse(
+    JSON.stringify({ cmd: ["/bin/true"], env: ["A=b"], ruleset: { abi, rules: [{ path: "/dev/null", access: FS.READ_FILE }] } }),
+  ) as ShimJob;
+  if (abi > 0 && job.ruleset !== undefined) {
+    const fd = createRuleset(libc, abi);
+    addRules(libc, fd, job.ruleset);
+    libc.close(fd);
+  }
+  const name = cString("/dev/null");
+  libc.close(libc.open(ptr(name), O_RDONLY | O_CLOEXEC, 0));
+  const keep: Buffer[] = [];
+  ptr(cStringArray(job.cmd, keep));
+  ptr(cStringArray(job.env, keep));
+  process.chdir(process.cwd());
+}
+
 export async function runExecShim(args: readonly string[]): Promise<void> {
   const agentPid = Number(args[0]);
   // Everything that does not depend on the job happens here, before the job arrives.
@@ -59,6 +82,17 @@ export async function runExecShim(args: readonly string[]): Promise<void> {
   libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // The agent may have died before the signal was armed.
   if (process.ppid !== agentPid) process.exit(1);
+  const abi = Number(args[1] ?? 0);
+  warmUp(libc, abi);
+  let rulesetFd: number | undefined;
+  try {
+    if (abi > 0 && args[2] !== undefined) {
+      rulesetFd = createRuleset(libc, abi);
+      addRules(libc, rulesetFd, { abi, rules: JSON.parse(args[2]) });
+    }
+  } catch (error) {
+    fail(EXIT_SANDBOX_FAILED, `cannot prepare the toolchain's rules: ${(error as Error).message}`);
+  }
   const input = readFileSync(0, "utf8");
   // EOF with no job: the agent retired this shim.
   if (input.length === 0) process.exit(0);
@@ -73,7 +107,9 @@ export async function runExecShim(args: readonly string[]): Promise<void> {
   }
   if (job.ruleset !== undefined) {
     try {
-      restrictSelf(libc, job.ruleset);
+      rulesetFd ??= createRuleset(libc, job.ruleset.abi);
+      addRules(libc, rulesetFd, job.ruleset);
+      enforce(libc, rulesetFd);
     } catch (error) {
       fail(EXIT_SANDBOX_FAILED, `cannot confine the compiler: ${(error as Error).message}`);
     }

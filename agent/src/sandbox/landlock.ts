@@ -101,18 +101,19 @@ export function errnoName(code: number): string {
   return ERRNO_NAMES[code] ?? `errno ${code}`;
 }
 
-/**
- * Confines the calling process for good. Paths that do not exist are skipped (a toolchain dir
- * one compiler lacks); any other failure throws, and the caller must not go on to run the job.
- */
-export function restrictSelf(libc: Libc, ruleset: LandlockRuleset): void {
-  const { abi } = ruleset;
-  const fsRights = handledFs(abi);
+/** An empty ruleset fd handling everything this ABI knows; rules are added, then enforced. */
+export function createRuleset(libc: Libc, abi: number): number {
   // struct landlock_ruleset_attr grew with the ABI: pass only the fields this kernel knows.
-  const attr = new BigUint64Array([BigInt(fsRights), BigInt(handledNet(abi)), BigInt(handledScope(abi))]);
+  const attr = new BigUint64Array([BigInt(handledFs(abi)), BigInt(handledNet(abi)), BigInt(handledScope(abi))]);
   const attrSize = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
   const rulesetFd = Number(libc.syscall(SYS_LANDLOCK_CREATE_RULESET, ptr(attr), attrSize, 0, 0));
   if (rulesetFd < 0) throw new LandlockError("landlock_create_ruleset", errno(libc));
+  return rulesetFd;
+}
+
+/** Adds path rules to a ruleset fd. Paths that do not exist are skipped (a dir one compiler lacks); any other failure throws. */
+export function addRules(libc: Libc, rulesetFd: number, ruleset: LandlockRuleset): void {
+  const fsRights = handledFs(ruleset.abi);
   // struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
   const ruleBytes = new Uint8Array(12);
   const rule = new DataView(ruleBytes.buffer);
@@ -127,9 +128,20 @@ export function restrictSelf(libc: Libc, ruleset: LandlockRuleset): void {
     libc.close(fd);
     if (added < 0) throw new LandlockError(`landlock_add_rule ${path}`, code);
   }
+}
+
+/** Confines the calling process (and all it starts) to the ruleset for good; throws if it cannot. */
+export function enforce(libc: Libc, rulesetFd: number): void {
   if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) throw new LandlockError("prctl(PR_SET_NO_NEW_PRIVS)", errno(libc));
   const restricted = Number(libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, rulesetFd, 0, 0, 0));
   const code = restricted < 0 ? errno(libc) : 0;
   libc.close(rulesetFd);
   if (restricted < 0) throw new LandlockError("landlock_restrict_self", code);
+}
+
+/** createRuleset, addRules and enforce in one. */
+export function restrictSelf(libc: Libc, ruleset: LandlockRuleset): void {
+  const rulesetFd = createRuleset(libc, ruleset.abi);
+  addRules(libc, rulesetFd, ruleset);
+  enforce(libc, rulesetFd);
 }

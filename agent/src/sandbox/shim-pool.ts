@@ -10,15 +10,21 @@ import { runningProcess, type SpawnFn, type SpawnRequest } from "../job/spawn.ts
 import type { ShimJob } from "./exec-shim.ts";
 import { handledFs, READ_WRITE } from "./landlock.ts";
 import { EXEC_SHIM_MODE } from "./shim-mode.ts";
-import { jobRules, type PathRule, toolchainRules } from "./toolchain-rules.ts";
+import { jobRules, type PathRule, toolchainRules, withoutCovered } from "./toolchain-rules.ts";
 
 type Shim = Subprocess<"pipe", "ignore", "inherit">;
 
+/** The whitelisted compilers' toolchain rules, which every shim started after start-up holds already. */
+interface Prepared {
+  readonly executables: ReadonlySet<string>;
+  readonly rules: readonly PathRule[];
+}
+
 /** The agent's own binary, or Bun with the entry module when run from source. */
-function shimCommand(): string[] {
+function shimCommand(abi: number, prepared: Prepared | undefined): string[] {
   const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
   const self = compiled ? [process.execPath] : [process.execPath, resolve(import.meta.dir, "../entry.ts")];
-  return [...self, EXEC_SHIM_MODE, String(process.pid)];
+  return [...self, EXEC_SHIM_MODE, String(process.pid), String(abi), ...(prepared ? [JSON.stringify(prepared.rules)] : [])];
 }
 
 export interface ShimPoolOptions {
@@ -30,17 +36,25 @@ export interface ShimPoolOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Where the job dirs are: never readable by a compiler but inside its own job dir. */
   readonly tmpDir: string;
+  /** The whitelisted compilers, resolved: their rules are found at start-up and built into every shim ahead. */
+  readonly compilers: readonly string[];
 }
 
 export class ShimPool {
   private readonly idle: Shim[] = [];
+  /** What each shim was started with. */
+  private readonly preparedFor = new WeakMap<Shim, Prepared>();
   private readonly toolchains = new Map<string, Promise<PathRule[]>>();
-  private readonly command = shimCommand();
+  private prepared: Prepared | undefined;
   private stopped = false;
 
   constructor(private readonly options: ShimPoolOptions) {
-    // Once start-up is done: the shims must inherit --nice, which is applied after the pool exists.
-    setImmediate(() => this.refill());
+    // The first shims start once the toolchains are known, which is also after start-up: they
+    // must inherit --nice, applied after the pool exists. A job before that starts its own.
+    void Promise.all(options.compilers.map((compiler) => this.prepare(compiler))).then((rules) => {
+      this.prepared = { executables: new Set(options.compilers), rules: withoutCovered(rules.flat()) };
+      this.refill();
+    });
   }
 
   /** Finds a compiler's toolchain ahead of its first job (start-up, for the whitelisted ones). */
@@ -56,8 +70,10 @@ export class ShimPool {
   readonly spawn: SpawnFn = (request) => {
     const shim = this.idle.shift() ?? this.start();
     // The next job's shim starts once this job is on its way, not before it.
-    setImmediate(() => this.refill());
-    void this.prepare(request.cmd[0] as string).then((rules) => this.hand(shim, request, rules));
+    if (this.prepared !== undefined) setImmediate(() => this.refill());
+    const executable = request.cmd[0] as string;
+    if (this.preparedFor.get(shim)?.executables.has(executable)) this.hand(shim, request, []);
+    else void this.prepare(executable).then((rules) => this.hand(shim, request, rules));
     return runningProcess(shim);
   };
 
@@ -84,7 +100,15 @@ export class ShimPool {
   }
 
   private start(): Shim {
-    const shim: Shim = Bun.spawn(this.command, { stdin: "pipe", stdout: "ignore", stderr: "inherit", detached: true, env: {} });
+    const prepared = this.prepared;
+    const shim: Shim = Bun.spawn(shimCommand(this.options.abi, prepared), {
+      stdin: "pipe",
+      stdout: "ignore",
+      stderr: "inherit",
+      detached: true,
+      env: {},
+    });
+    if (prepared !== undefined) this.preparedFor.set(shim, prepared);
     // A shim that dies while idle (killed by hand, out of memory) is never handed a job.
     void shim.exited.then(() => {
       const index = this.idle.indexOf(shim);

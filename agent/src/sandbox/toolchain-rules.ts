@@ -176,7 +176,18 @@ export async function toolchainRules(
     const isFile = statSync(path).isFile();
     rules.set(path, { path, access: isFile ? READ_EXECUTE & FILE_RIGHTS : READ_EXECUTE });
   }
-  return [...rules.values()];
+  return withoutCovered([...rules.values()]);
+}
+
+/** Drops the rules beneath a dir granted the same rights or more: fewer rules, a cheaper shim. */
+export function withoutCovered(rules: readonly PathRule[]): PathRule[] {
+  const unique = [...new Map(rules.map((rule) => [`${rule.path}\0${rule.access}`, rule])).values()];
+  return unique.filter(
+    (rule) =>
+      !unique.some(
+        (other) => other !== rule && (other.path === "/" || rule.path.startsWith(`${other.path}/`)) && (rule.access & ~other.access) === 0,
+      ),
+  );
 }
 
 /** The job's own dir, and the devices a compiler opens by name. */
