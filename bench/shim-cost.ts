@@ -5,7 +5,7 @@
  * spawning) to the exit; CPU is the shim's own, split into its start (spent while the slot is
  * idle) and the job (reading it, opening its files, the ruleset, execve).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handledFs, READ_WRITE } from "../agent/src/sandbox/landlock.ts";
@@ -27,11 +27,39 @@ export interface ShimCost {
   /** Everything the shim adds to a job's CPU, start and job (the /bin/true itself excluded). */
   readonly cpuTotalMs: number;
   readonly rules: number;
+  /** CPU of an empty Bun program compiled the same way, started and exited: the floor of any shim. */
+  readonly bunStartMs: number;
   /** A shim's private memory while it waits (KiB). */
   readonly idleAnonKiB: number;
 }
 
 const ABI = 7;
+
+/** An empty program, compiled as the agent is, run `runs` times: median CPU in ms. */
+async function bunStartMs(dir: string, runs: number): Promise<number> {
+  writeFileSync(join(dir, "empty.ts"), "process.exit(0);\n");
+  const bun = join(import.meta.dir, "../node_modules/.bin/bun");
+  const build = Bun.spawnSync([
+    bun,
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--format=esm",
+    join(dir, "empty.ts"),
+    "--outfile",
+    join(dir, "empty"),
+  ]);
+  if (build.exitCode !== 0) throw new Error(build.stderr.toString());
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const proc = Bun.spawn([join(dir, "empty")], { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: {} });
+    await proc.exited;
+    const usage = proc.resourceUsage();
+    if (usage) cpu.push(Number(usage.cpuTime.user + usage.cpuTime.system) / 1000);
+  }
+  return median(cpu);
+}
 
 function runtimeMs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
@@ -110,6 +138,7 @@ export async function measureShimCost(agentBinary: string, compiler: string, run
       shim.job.push(jobCpu);
     } else shim.bare.push(jobCpu);
   }
+  const emptyStart = await bunStartMs(dir, runs);
   rmSync(dir, { recursive: true, force: true });
   const cpuStartMs = median(shim.start);
   const cpuJobMs = median(shim.job);
@@ -122,6 +151,7 @@ export async function measureShimCost(agentBinary: string, compiler: string, run
     cpuJobNoRulesMs: median(shim.bare),
     cpuTotalMs: cpuStartMs + cpuJobMs,
     rules: toolchain.length + ruleset.rules.length,
+    bunStartMs: emptyStart,
     idleAnonKiB: median(shim.anon),
   };
 }
