@@ -61,7 +61,8 @@ export class ShimPool {
   prepare(executable: string): Promise<PathRule[]> {
     let rules = this.toolchains.get(executable);
     if (rules === undefined) {
-      rules = toolchainRules(executable, this.options.env, this.options.tmpDir);
+      // A toolchain that cannot be read grants nothing: the compile then fails, confined.
+      rules = toolchainRules(executable, this.options.env, this.options.tmpDir).catch(() => []);
       this.toolchains.set(executable, rules);
     }
     return rules;
