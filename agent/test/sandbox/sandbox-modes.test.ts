@@ -70,7 +70,8 @@ describe("required", () => {
         toolchain().whitelist,
       ],
       cwd,
-      { DISTCCD_SANDBOX_SIMULATE: simulate },
+      // A TMPDIR the agent can use once it has dropped root (start-up checks it first).
+      { DISTCCD_SANDBOX_SIMULATE: simulate, TMPDIR: sharedTempDir("sandbox-required-") },
     );
 
   test.each([
