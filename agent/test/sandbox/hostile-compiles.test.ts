@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, rmSync } from "node:fs";
-import { type Agent, jobLeftovers, startAgent } from "../helpers/agent.ts";
+import { type Agent, freePort, jobLeftovers, startAgent } from "../helpers/agent.ts";
 import { contained, HOSTILE_CASES, type HostileWorld, hostileWorld } from "../helpers/hostile.ts";
 
 let world: HostileWorld;
@@ -15,12 +15,14 @@ beforeAll(() => {
 });
 afterAll(() => world.stop());
 
+const statsPorts = { auto: freePort(), off: freePort() };
+
 function agentFor(sandbox: "auto" | "off"): Promise<Agent> {
   return startAgent({
     extraPath: world.wrapperBin,
     env: world.env,
     jobs: 2,
-    args: ["--whitelist", world.whitelist, "--sandbox", sandbox],
+    args: ["--whitelist", world.whitelist, "--sandbox", sandbox, "--stats", "--stats-port", String(statsPorts[sandbox])],
   });
 }
 
@@ -45,6 +47,12 @@ describe.each(["auto", "off"] as const)("--sandbox %s", (sandbox) => {
       // The firewall refuses outright or (-x, -include) makes the server never preprocess.
       if (outcome.status !== 0 && /refused/.test(outcome.stderr)) expect(outcome.status >> 8).toBe(113);
     }
+  });
+
+  test("the firewall's refusals are counted by reason", async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${statsPorts[sandbox]}/metrics`)).text();
+    for (const reason of ["E_FIREWALL_RESPONSE_FILE", "E_FIREWALL_OUTPUT_PATH", "E_FIREWALL_PROGRAM_PREFIX"])
+      expect(metrics).toMatch(new RegExp(`distccd_refusals_total\\{reason="${reason}"\\} [1-9]`));
   });
 
   test("nothing is left in the agent's temp dir or outside", () => {
