@@ -1,0 +1,91 @@
+/**
+ * chart/tests/*_test.yaml are helm-unittest suites, run in CI by the plugin (`helm unittest
+ * chart`). The plugin cannot be installed here, so every suite is checked as far as it can be
+ * without it: its format against suite-schema.json, its templates, its values against
+ * values.schema.json, and every assertion against what our pinned Helm 3 and Helm 4 render
+ * (test/chart/unittest), so a suite that would fail in CI fails here first.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { CHART, HELM_VERSIONS, helm } from "../helpers/helm.ts";
+import { expectsFailure, jobValues, runJob } from "./unittest/job.ts";
+import { compileSchema, errorLines } from "./unittest/json-schema.ts";
+import { selectTemplates } from "./unittest/render.ts";
+import { formatErrors, readSuites, suiteDocuments } from "./unittest/suite.ts";
+import { coalesce, type Values } from "./unittest/values.ts";
+
+const TESTS = join(CHART, "tests");
+const FILES = readdirSync(TESTS)
+  .filter((name) => name.endsWith("_test.yaml"))
+  .sort();
+
+const DEFAULTS = parse(readFileSync(join(CHART, "values.yaml"), "utf8")) as Values;
+const validateValues = compileSchema(JSON.parse(readFileSync(join(CHART, "values.schema.json"), "utf8")));
+
+test("chart/tests holds a suite for each template a user relies on", () => {
+  expect(FILES).toEqual(
+    expect.arrayContaining([
+      "configmap_test.yaml",
+      "daemonset_test.yaml",
+      "defaults_test.yaml",
+      "networkpolicy_test.yaml",
+      "schema_test.yaml",
+      "service-headless_test.yaml",
+      "service_test.yaml",
+      "servicemonitor_test.yaml",
+      "test-connection_test.yaml",
+    ]),
+  );
+});
+
+describe.each(FILES)("%s", (name) => {
+  const file = join(TESTS, name);
+  const suites = readSuites(file);
+
+  test("is in helm-unittest's test-file format", () => {
+    const documents = suiteDocuments(readFileSync(file, "utf8"));
+    expect(documents.length).toBeGreaterThan(0);
+    expect(documents.map(formatErrors)).toEqual(documents.map(() => []));
+  });
+
+  test("names templates the chart has", () => {
+    for (const suite of suites) {
+      for (const template of [...suite.templates, ...suite.tests.flatMap((job) => [job.template ?? [], job.templates ?? []].flat())]) {
+        expect({ template, matches: selectTemplates([template], []).length > 0 }).toEqual({ template, matches: true });
+      }
+    }
+  });
+
+  test("sets only values the chart's schema accepts, except where a test expects the failure", () => {
+    for (const suite of suites) {
+      for (const job of suite.tests.filter((j) => !expectsFailure(j))) {
+        const valid = validateValues(coalesce(jobValues(suite, job), DEFAULTS));
+        expect({ it: job.it, errors: valid ? [] : errorLines(validateValues) }).toEqual({ it: job.it, errors: [] });
+      }
+    }
+  });
+
+  describe.each(HELM_VERSIONS)("Helm %d", (version) => {
+    const jobs = suites.flatMap((suite) => suite.tests.map((job) => ({ suite, job })));
+    test.each(jobs.map(({ suite, job }) => [`${suite.suite}: ${job.it}`, suite, job] as const))("%s", (_name, suite, job) => {
+      expect(runJob(suite, job, version)).toEqual([]);
+    });
+  });
+});
+
+describe.each(HELM_VERSIONS)("helm package with Helm %d", (version) => {
+  test("leaves the suites out of the chart and keeps the helm test pod", () => {
+    const out = mkdtempSync(join(tmpdir(), "package-"));
+    expect(helm(version, ["package", CHART, "--destination", out]).exitCode).toBe(0);
+    const archive = readdirSync(out).find((f) => f.endsWith(".tgz")) ?? "";
+    const list = Bun.spawnSync(["tar", "-tzf", join(out, archive)])
+      .stdout.toString()
+      .split("\n");
+    expect(list.filter((entry) => entry.startsWith("distcc/tests/"))).toEqual([]);
+    expect(list).toContain("distcc/templates/tests/test-connection.yaml");
+    expect(list).toContain("distcc/values.schema.json");
+  });
+});
