@@ -74,6 +74,10 @@ class PathParser {
   private skipSpaces(): void {
     while (this.text[this.pos] === " ") this.pos++;
   }
+  private eatSpaced(s: string): boolean {
+    this.skipSpaces();
+    return this.eat(s);
+  }
   private name(): string {
     const start = this.pos;
     while (this.pos < this.text.length && !NAME_END.has(this.text[this.pos] as string)) this.pos++;
@@ -146,12 +150,12 @@ class PathParser {
 
   private disjunction(): (node: Node, root: Node) => boolean {
     const terms = [this.conjunction()];
-    while ((this.skipSpaces(), this.eat("||"))) terms.push(this.conjunction());
+    while (this.eatSpaced("||")) terms.push(this.conjunction());
     return (node, root) => terms.some((t) => t(node, root));
   }
   private conjunction(): (node: Node, root: Node) => boolean {
     const terms = [this.basic()];
-    while ((this.skipSpaces(), this.eat("&&"))) terms.push(this.basic());
+    while (this.eatSpaced("&&")) terms.push(this.basic());
     return (node, root) => terms.every((t) => t(node, root));
   }
   private basic(): (node: Node, root: Node) => boolean {
