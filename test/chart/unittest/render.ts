@@ -147,7 +147,8 @@ export function render(request: RenderRequest): RenderResult {
   const cached = renders.get(key);
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), "unittest-values-"));
-  writeFileSync(join(dir, "values.yaml"), stringify(request.values));
+  // JSON, not YAML: Helm reads values as YAML 1.1, where an unquoted yes would turn boolean.
+  writeFileSync(join(dir, "values.yaml"), JSON.stringify(request.values));
   const { capabilities, release } = request;
   const args = ["template", release.name, chartCopy(selected, request.chart), "--namespace", release.namespace ?? "NAMESPACE"];
   args.push("-f", join(dir, "values.yaml"));
