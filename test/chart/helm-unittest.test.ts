@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { CHART, HELM_VERSIONS, helm } from "../helpers/helm.ts";
+import { CHART, HELM_VERSIONS, helm, ROOT } from "../helpers/helm.ts";
 import { expectsFailure, jobValues, runJob } from "./unittest/job.ts";
 import { compileSchema, errorLines } from "./unittest/json-schema.ts";
 import { selectTemplates } from "./unittest/render.ts";
@@ -88,4 +88,27 @@ describe.each(HELM_VERSIONS)("helm package with Helm %d", (version) => {
     expect(list).toContain("distcc/templates/tests/test-connection.yaml");
     expect(list).toContain("distcc/values.schema.json");
   });
+});
+
+test("the suites pass yamllint with the chart's lint config", () => {
+  const run = Bun.spawnSync(["yamllint", "--strict", "-c", "ci/lintconf.yaml", "chart/tests"], { cwd: ROOT });
+  expect({ exitCode: run.exitCode, output: run.stdout.toString() }).toEqual({ exitCode: 0, output: "" });
+});
+
+test("CI runs the suites with a pinned helm-unittest plugin on both Helm versions", () => {
+  interface Job {
+    strategy: { matrix: { helm: string[] } };
+    env?: Record<string, string>;
+    steps: { run?: string }[];
+  }
+  const ci = parse(readFileSync(join(ROOT, ".github/workflows/ci.yml"), "utf8")) as { jobs: Record<string, Job> };
+  const job = ci.jobs["helm-unittest"];
+  expect(job?.strategy.matrix.helm).toEqual(ci.jobs.kind?.strategy.matrix.helm);
+  expect(job?.strategy.matrix.helm.map((v) => v.split(".")[0])).toEqual(["v3", "v4"]);
+  expect(job?.env?.HELM_UNITTEST_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+  const script = job?.steps.map((step) => step.run ?? "").join("\n") ?? "";
+  expect(script).toContain('helm plugin install https://github.com/helm-unittest/helm-unittest.git --version "$HELM_UNITTEST_VERSION"');
+  // Helm 4 refuses an unsigned (git) plugin without --verify=false; Helm 3 refuses the flag.
+  expect(script).toContain("== v4.* ]]; then verify=(--verify=false); fi");
+  expect(script).toContain("helm unittest --strict chart");
 });
