@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { CHART, HELM_VERSIONS, helm, ROOT } from "../helpers/helm.ts";
-import { expectsFailure, jobValues, runJob } from "./unittest/job.ts";
+import { expectsFailure, jobValues, renderJob, runJob } from "./unittest/job.ts";
 import { compileSchema, errorLines } from "./unittest/json-schema.ts";
 import { selectTemplates } from "./unittest/render.ts";
 import { formatErrors, readSuites, suiteDocuments } from "./unittest/suite.ts";
@@ -22,6 +22,7 @@ const FILES = readdirSync(TESTS)
   .filter((name) => name.endsWith("_test.yaml"))
   .sort();
 
+const SCHEMA_ERROR = "values don't meet the specifications of the schema";
 const DEFAULTS = parse(readFileSync(join(CHART, "values.yaml"), "utf8")) as Values;
 const validateValues = compileSchema(JSON.parse(readFileSync(join(CHART, "values.schema.json"), "utf8")));
 
@@ -64,6 +65,17 @@ describe.each(FILES)("%s", (name) => {
       for (const job of suite.tests.filter((j) => !expectsFailure(j))) {
         const valid = validateValues(coalesce(jobValues(suite, job), DEFAULTS));
         expect({ it: job.it, errors: valid ? [] : errorLines(validateValues) }).toEqual({ it: job.it, errors: [] });
+      }
+    }
+  });
+
+  test("where a test expects a failure, the schema refuses its values exactly when Helm does", () => {
+    for (const suite of suites) {
+      for (const job of suite.tests.filter(expectsFailure)) {
+        const result = renderJob(suite, job, 4);
+        const helmRefuses = result.kind === "error" && result.message.startsWith(SCHEMA_ERROR);
+        const ajvRefuses = !validateValues(coalesce(jobValues(suite, job), DEFAULTS));
+        expect({ it: job.it, ajvRefuses }).toEqual({ it: job.it, ajvRefuses: helmRefuses });
       }
     }
   });

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "yaml";
 import type { HelmVersion } from "../../helpers/helm.ts";
-import { ASSERTION_TYPES, RAW } from "./assertions.ts";
+import { ASSERTION_TYPES, type AssertionType, RAW } from "./assertions.ts";
 import { CHART_NAME, type Document, type RenderResult, render, templateFileName } from "./render.ts";
 import type { Assertion, DocumentSelector, Suite, TestJob } from "./suite.ts";
 import { userValues, type Values } from "./values.ts";
@@ -97,8 +97,7 @@ function selectDocuments(
 
 function runAssertion(assertion: Assertion, suite: Suite, job: TestJob, result: Rendered): string | undefined {
   const name = assertionType(assertion);
-  const type = ASSERTION_TYPES[name];
-  if (type === undefined) return `unknown assertion type ${name}`;
+  const type = ASSERTION_TYPES[name] as AssertionType;
   const params = (assertion[name] ?? {}) as Record<string, unknown>;
   const byTemplate = new Map(templatesToAssert(assertion, suite, job, result.files).map((t) => [t, result.files.get(t) ?? []]));
   const selected = selectDocuments(
@@ -128,10 +127,9 @@ function runAssertion(assertion: Assertion, suite: Suite, job: TestJob, result: 
   return undefined;
 }
 
-/** The failures of one test job with one Helm version: "assert 2 (equal): ..." lines. */
-export function runJob(suite: Suite, job: TestJob, version: HelmVersion): string[] {
-  if (job.skip?.reason !== undefined || suite.skip?.reason !== undefined) return [];
-  const result = render({
+/** What one test job renders with one Helm version. */
+export function renderJob(suite: Suite, job: TestJob, version: HelmVersion): RenderResult {
+  return render({
     version,
     templates: suite.templates,
     excludeTemplates: suite.excludeTemplates ?? [],
@@ -144,7 +142,11 @@ export function runJob(suite: Suite, job: TestJob, version: HelmVersion): string
     },
     chart: { ...suite.chart, ...job.chart },
   });
-  const state = rendered(result, suite, job);
+}
+
+/** The failures of one test job with one Helm version: "assert 2 (equal): ..." lines. */
+export function runJob(suite: Suite, job: TestJob, version: HelmVersion): string[] {
+  const state = rendered(renderJob(suite, job, version), suite, job);
   return job.asserts.flatMap((assertion, index) => {
     const failure = runAssertion(assertion, suite, job, state);
     return failure === undefined ? [] : [`assert ${index} (${assertionType(assertion)}): ${failure}`];

@@ -30,7 +30,6 @@ interface Common {
   readonly release?: Release;
   readonly capabilities?: Capabilities;
   readonly chart?: ChartOverride;
-  readonly skip?: { reason?: string };
 }
 
 export interface TestJob extends Common {
