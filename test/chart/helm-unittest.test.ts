@@ -54,7 +54,10 @@ describe.each(FILES)("%s", (name) => {
 
   test("names templates the chart has", () => {
     for (const suite of suites) {
-      for (const template of [...suite.templates, ...suite.tests.flatMap((job) => [job.template ?? [], job.templates ?? []].flat())]) {
+      const named = suite.tests.flatMap((job) =>
+        [job.template ?? [], job.templates ?? [], job.asserts.map((a) => a.template ?? [])].flat(2),
+      );
+      for (const template of [...suite.templates, ...named]) {
         expect({ template, matches: selectTemplates([template], []).length > 0 }).toEqual({ template, matches: true });
       }
     }

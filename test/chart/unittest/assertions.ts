@@ -2,6 +2,7 @@
  * helm-unittest's validators (pkg/unittest/validators, v1.0.3), each over the documents an
  * assertion selected: every document must pass, no document fails a positive assertion and
  * passes a negative one. `negative` is `not: true` xor an antonym (notEqual, isNull, ...).
+ * One difference: numbers compare by value, where the plugin's Go decoding tells 1 from 1.0.
  */
 import { RE2 } from "re2-wasm";
 import type { Document } from "./render.ts";
