@@ -33,6 +33,7 @@ test("chart/tests holds a suite for each template a user relies on", () => {
       "daemonset_test.yaml",
       "defaults_test.yaml",
       "networkpolicy_test.yaml",
+      "notes_test.yaml",
       "schema_test.yaml",
       "service-headless_test.yaml",
       "service_test.yaml",

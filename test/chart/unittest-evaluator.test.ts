@@ -5,8 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { CHART } from "../helpers/helm.ts";
+import { CHART, renderNotes } from "../helpers/helm.ts";
 import { runJob } from "./unittest/job.ts";
+import { RAW, render } from "./unittest/render.ts";
 import type { Assertion, Suite } from "./unittest/suite.ts";
 import { formatErrors } from "./unittest/suite.ts";
 import { buildSetValue, coalesce, parseSetPath, userValues } from "./unittest/values.ts";
@@ -63,6 +64,21 @@ describe("a wrong assertion fails", () => {
       [{ it: "fails", set, asserts: [{ isKind: { of: "DaemonSet" }, template: "daemonset.yaml" }] }],
     );
     expect(runJob(both, both.tests[0] as Suite["tests"][number], 4)).toHaveLength(1);
+  });
+});
+
+describe("NOTES.txt", () => {
+  test("renders as one raw document, the text Helm 4 prints after install", () => {
+    const release = { name: "distcc", namespace: "build" };
+    const result = render({ version: 4, templates: ["NOTES.txt"], excludeTemplates: [], values: {}, release, capabilities: {}, chart: {} });
+    expect(result.kind).toBe("rendered");
+    const docs = result.kind === "rendered" ? result.files.get("distcc/templates/NOTES.txt") : undefined;
+    expect(`NOTES:\n${docs?.[0]?.[RAW]}`).toBe(renderNotes(4));
+  });
+
+  test("a raw pattern that is not in it fails", () => {
+    const notes = suite(["NOTES.txt"], [{ it: "is wrong", asserts: [{ matchRegexRaw: { pattern: "^no such line$" } }] }]);
+    expect(runJob(notes, notes.tests[0] as Suite["tests"][number], 3)).toHaveLength(1);
   });
 });
 

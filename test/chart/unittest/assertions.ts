@@ -5,7 +5,7 @@
  * One difference: numbers compare by value, where the plugin's Go decoding tells 1 from 1.0.
  */
 import { RE2 } from "re2-wasm";
-import type { Document } from "./render.ts";
+import { type Document, RAW } from "./render.ts";
 import { isMap } from "./values.ts";
 import { find } from "./yaml-path.ts";
 
@@ -21,9 +21,6 @@ export interface ValidateContext {
 
 /** A failure message, or undefined when the assertion holds. */
 type Validator = (params: Record<string, unknown>, context: ValidateContext) => string | undefined;
-
-/** The raw text the plugin keeps of a template that failed (common.RAW). */
-export const RAW = "raw";
 
 const yaml = (value: unknown) => JSON.stringify(value);
 
@@ -123,6 +120,30 @@ function field(name: "kind" | "apiVersion"): Validator {
     return undefined;
   };
 }
+
+/** equalRaw and matchRegexRaw: the text of a raw document (NOTES.txt). */
+function raw(
+  check: (text: string, params: Record<string, unknown>) => boolean,
+  what: (params: Record<string, unknown>) => string,
+): Validator {
+  return (params, { selected, negative }) => {
+    if (selected.length === 0) return negative ? undefined : "no manifest found";
+    for (const doc of selected) {
+      const text = String(uniform(doc[RAW]));
+      if (check(text, params) === negative) return `expected${negative ? " NOT" : ""} ${what(params)}, got ${yaml(text)}`;
+    }
+    return undefined;
+  };
+}
+
+const equalRaw = raw(
+  (text, { value }) => text === value,
+  ({ value }) => yaml(value),
+);
+const matchRegexRaw = raw(
+  (text, { pattern }) => regex(String(pattern)).test(text),
+  ({ pattern }) => `to match /${pattern}/`,
+);
 
 const hasDocuments: Validator = ({ count, filterAware }, { docs, selected, negative }) => {
   const actual = filterAware === true ? selected.length : docs.length;
@@ -226,6 +247,10 @@ export const ASSERTION_TYPES: Readonly<Record<string, AssertionType>> = {
   isNotSubset: type(isSubset, true),
   lengthEqual: type(lengthEqual),
   notLengthEqual: type(lengthEqual, true),
+  equalRaw: type(equalRaw),
+  notEqualRaw: type(equalRaw, true),
+  matchRegexRaw: type(matchRegexRaw),
+  notMatchRegexRaw: type(matchRegexRaw, true),
   failedTemplate: type(failedTemplate, false, false),
   notFailedTemplate: type(failedTemplate, true),
 };

@@ -3,6 +3,9 @@
  * filterV3Templates), only the suite's templates and the partials are in the chart that renders,
  * so a `fail` in another template does not count; `helm template` does the rest.
  *
+ * `helm template` leaves NOTES.txt out, so when a suite selects it, a stand-in template renders
+ * it through `tpl` with the same values, as one raw document like the plugin's.
+ *
  * Differences from the plugin, none of which the chart relies on: Capabilities add to Helm's
  * built-in API versions (the plugin has none by default); .Release.Revision is 1 (the plugin's
  * default is 0); within one template, documents of different kinds come in Helm's install order.
@@ -44,6 +47,9 @@ export interface RenderRequest {
 
 export type Document = Record<string, unknown>;
 
+/** The key of a document that holds text: NOTES.txt, or a template's failure (the plugin's common.RAW). */
+export const RAW = "raw";
+
 export type RenderResult =
   /** Documents by template, keyed like the plugin: distcc/templates/daemonset.yaml. */
   | { readonly kind: "rendered"; readonly files: ReadonlyMap<string, Document[]> }
@@ -81,6 +87,10 @@ export function selectTemplates(templates: readonly string[], exclude: readonly 
   return CHART_TEMPLATES.filter((file) => matches(templates, file) && !matches(exclude, file) && !basename(file).startsWith("_"));
 }
 
+const NOTES = "templates/NOTES.txt";
+const NOTES_COPY = "unittest-notes.txt";
+const NOTES_STAND_IN = "templates/zz-unittest-notes.yaml";
+
 const chartCopies = new Map<string, string>();
 
 function chartCopy(selected: readonly string[], chart: ChartOverride): string {
@@ -89,9 +99,13 @@ function chartCopy(selected: readonly string[], chart: ChartOverride): string {
   if (cached) return cached;
   const copy = join(mkdtempSync(join(tmpdir(), "unittest-chart-")), CHART_NAME);
   cpSync(CHART, copy, { recursive: true, filter: (source) => !relative(CHART, source).match(/^(templates|tests)\//) });
-  for (const file of CHART_TEMPLATES.filter((f) => selected.includes(f) || basename(f).startsWith("_"))) {
+  for (const file of CHART_TEMPLATES.filter((f) => (selected.includes(f) && f !== NOTES) || basename(f).startsWith("_"))) {
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     cpSync(join(CHART, file), join(copy, file));
+  }
+  if (selected.includes(NOTES)) {
+    cpSync(join(CHART, NOTES), join(copy, NOTES_COPY));
+    writeFileSync(join(copy, NOTES_STAND_IN), `${RAW}: {{ tpl (.Files.Get "${NOTES_COPY}") . | toJson }}\n`);
   }
   if (chart.version !== undefined || chart.appVersion !== undefined) {
     const metadata = parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as Record<string, unknown>;
@@ -126,7 +140,7 @@ function parseOutput(stdout: string, selected: readonly string[]): Map<string, D
   const files = new Map<string, Document[]>(selected.map((file) => [`${CHART_NAME}/${file}`, []]));
   const parts = stdout.split(/^---\n# Source: (.+)\n/m);
   for (let i = 1; i < parts.length; i += 2) {
-    const source = parts[i] as string;
+    const source = (parts[i] as string).replace(`${CHART_NAME}/${NOTES_STAND_IN}`, `${CHART_NAME}/${NOTES}`);
     for (const doc of parseAllDocuments(parts[i + 1] ?? "")) {
       if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]?.message}`);
       const value = doc.toJS() as unknown;
@@ -140,9 +154,6 @@ const renders = new Map<string, RenderResult>();
 
 export function render(request: RenderRequest): RenderResult {
   const selected = selectTemplates(request.templates, request.excludeTemplates);
-  if (selected.some((file) => file.endsWith(".txt"))) {
-    throw new Error("NOTES.txt is not evaluated locally (helm template does not render it); leave it out of the suite's templates");
-  }
   const key = JSON.stringify({ ...request, selected });
   const cached = renders.get(key);
   if (cached) return cached;
