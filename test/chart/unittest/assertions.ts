@@ -22,7 +22,7 @@ export interface ValidateContext {
 /** A failure message, or undefined when the assertion holds. */
 type Validator = (params: Record<string, unknown>, context: ValidateContext) => string | undefined;
 
-const yaml = (value: unknown) => JSON.stringify(value);
+const show = (value: unknown) => JSON.stringify(value);
 
 /** The plugin's uniformContent: spaces before a line end and leading line ends do not count. */
 const uniform = (actual: unknown) => (typeof actual === "string" ? actual.replace(/ +\r?\n/g, "\n").replace(/^\n+/, "") : actual);
@@ -58,19 +58,19 @@ function eachValue(check: (actual: unknown, params: Record<string, unknown>, neg
 
 const equal = eachValue((actual, { value, decodeBase64 }, negative) => {
   const got = uniform(decode(actual, decodeBase64));
-  return Bun.deepEquals(value, got) === negative ? `expected${negative ? " NOT" : ""} ${yaml(value)}, got ${yaml(got)}` : undefined;
+  return Bun.deepEquals(value, got) === negative ? `expected${negative ? " NOT" : ""} ${show(value)}, got ${show(got)}` : undefined;
 });
 
 const matchRegex = eachValue((actual, { pattern, decodeBase64 }, negative) => {
   const got = decode(actual, decodeBase64);
-  if (typeof got !== "string") return `expected a string, got ${yaml(got)}`;
+  if (typeof got !== "string") return `expected a string, got ${show(got)}`;
   return regex(String(pattern)).test(got) === negative
-    ? `expected${negative ? " NOT" : ""} to match /${pattern}/, got ${yaml(got)}`
+    ? `expected${negative ? " NOT" : ""} to match /${pattern}/, got ${show(got)}`
     : undefined;
 });
 
 const contains = eachValue((actual, { content, count, any }, negative) => {
-  if (!Array.isArray(actual)) return `expected an array, got ${yaml(actual)}`;
+  if (!Array.isArray(actual)) return `expected an array, got ${show(actual)}`;
   let found = 0;
   for (const element of actual) {
     if (any === true && isMap(element) && isMap(content)) {
@@ -81,13 +81,13 @@ const contains = eachValue((actual, { content, count, any }, negative) => {
   }
   const holds = count === undefined ? found > 0 : found > 0 && found === count;
   if (holds !== negative) return undefined;
-  return `expected${negative ? " NOT" : ""} to contain ${yaml(content)}${count === undefined ? "" : ` ${count} time(s)`}, got ${yaml(actual)}`;
+  return `expected${negative ? " NOT" : ""} to contain ${show(content)}${count === undefined ? "" : ` ${count} time(s)`}, got ${show(actual)}`;
 });
 
 const isSubset = eachValue((actual, { content }, negative) => {
-  if (!isMap(actual) || !isMap(content)) return `expected an object, got ${yaml(actual)}`;
+  if (!isMap(actual) || !isMap(content)) return `expected an object, got ${show(actual)}`;
   const holds = Object.keys(content).every((key) => Bun.deepEquals(actual[key], content[key]));
-  return holds === negative ? `expected${negative ? " NOT" : ""} to contain ${yaml(content)}, got ${yaml(actual)}` : undefined;
+  return holds === negative ? `expected${negative ? " NOT" : ""} to contain ${show(content)}, got ${show(actual)}` : undefined;
 });
 
 const isNullOrEmpty = eachValue((actual, _params, negative) => {
@@ -99,7 +99,7 @@ const isNullOrEmpty = eachValue((actual, _params, negative) => {
     actual === false ||
     (Array.isArray(actual) && actual.length === 0) ||
     (isMap(actual) && Object.keys(actual).length === 0);
-  return empty === negative ? `expected${negative ? " NOT" : ""} to be null or empty, got ${yaml(actual)}` : undefined;
+  return empty === negative ? `expected${negative ? " NOT" : ""} to be null or empty, got ${show(actual)}` : undefined;
 });
 
 const exists: Validator = ({ path }, { selected, negative }) => {
@@ -115,7 +115,7 @@ function field(name: "kind" | "apiVersion"): Validator {
     if (selected.length === 0) return negative ? undefined : `no manifest found; expected ${name} ${of}`;
     for (const [index, doc] of selected.entries()) {
       if ((doc[name] === of) === negative)
-        return `document ${index}: expected${negative ? " NOT" : ""} ${name} ${of}, got ${yaml(doc[name])}`;
+        return `document ${index}: expected${negative ? " NOT" : ""} ${name} ${of}, got ${show(doc[name])}`;
     }
     return undefined;
   };
@@ -130,7 +130,7 @@ function raw(
     if (selected.length === 0) return negative ? undefined : "no manifest found";
     for (const doc of selected) {
       const text = String(uniform(doc[RAW]));
-      if (check(text, params) === negative) return `expected${negative ? " NOT" : ""} ${what(params)}, got ${yaml(text)}`;
+      if (check(text, params) === negative) return `expected${negative ? " NOT" : ""} ${what(params)}, got ${show(text)}`;
     }
     return undefined;
   };
@@ -138,7 +138,7 @@ function raw(
 
 const equalRaw = raw(
   (text, { value }) => text === value,
-  ({ value }) => yaml(value),
+  ({ value }) => show(value),
 );
 const matchRegexRaw = raw(
   (text, { pattern }) => regex(String(pattern)).test(text),
