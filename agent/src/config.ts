@@ -8,6 +8,7 @@ import type { CacheSettings } from "./cache/compile-cache.ts";
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
+import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
 export interface Limits {
@@ -69,6 +70,10 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** The compile cache's tiers (--cache-*). */
   readonly cache: CacheSettings;
+  /** `--sandbox`: confine compilers with Landlock. */
+  readonly sandbox: SandboxMode;
+  /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
+  readonly sandboxSimulate: string | undefined;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
@@ -207,6 +212,8 @@ export async function parseConfig(
       redisMode: args.cacheRedisMode as CacheSettings["redisMode"],
       ttlSeconds: integer("cache-ttl", args.cacheTtl, 1, 2 ** 31),
     }),
+    sandbox: args.sandbox as SandboxMode,
+    sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
     warnings,
   });
 }

@@ -17,13 +17,14 @@ import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
-import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
+import { startSandbox } from "./sandbox/confined-spawn.ts";
+import { checkRequired, decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -35,6 +36,8 @@ const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_IO_ERROR = 107;
 const EXIT_COMPILER_MISSING = 110;
+/** `--sandbox required` on a kernel that cannot confine: the C server's code for failing to give up privileges. */
+const EXIT_SANDBOX_UNAVAILABLE = 112;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
 /**
@@ -100,7 +103,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3", describeCacheSettings(config.cache)));
+    process.stdout.write(
+      `${versionText("1, 2 and 3", describeCacheSettings(config.cache))}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`,
+    );
     return 0;
   }
   if (config.mode === "health-check") {
@@ -137,12 +142,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
     checkTmpDir(config.tmpDir);
+    // Before anything is logged: a refusal to start is the only line.
+    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -173,6 +181,14 @@ async function main(argv: string[]): Promise<number> {
       [DETACHED_CHILD_ENV]: undefined,
       [CACHE_REDIS_ENV]: undefined,
     };
+    sandbox = startSandbox(sandboxState, {
+      slots: config.mode === "inetd" ? 1 : config.jobs,
+      ahead: config.mode !== "inetd",
+      env,
+      tmpDir: config.tmpDir,
+      whitelist,
+      log,
+    });
     const cache = new CompileCache(config.cache, { env, log, registry: stats.registry });
     if (cache.enabled) log.notice("dcc_cache", describeCacheSettings(config.cache));
     if (config.cache.redisUrl !== undefined && !makeUndumpable())
@@ -183,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       slots,
       stats,
-      spawn: spawnProcess,
+      spawn: sandbox.spawn,
       env,
       cache,
       connections: new Set<Connection>(),
@@ -196,11 +212,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
-        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.code === "E_CONFIG_NO_WHITELIST"
+          ? EXIT_COMPILER_MISSING
+          : error.code === "E_CONFIG_SANDBOX"
+            ? EXIT_SANDBOX_UNAVAILABLE
+            : EXIT_BAD_ARGUMENTS,
         error.message,
       );
     throw error;
   }
+  ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
@@ -212,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await serve(config, ctx, lifecycle, detachedChild);
   } finally {
+    sandbox.stop();
     ctx.jobDirs.clear();
     ctx.cache.close();
   }
