@@ -235,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     sandbox.stop();
     ctx.jobDirs.clear();
-    ctx.cache.close();
+    await ctx.cache.close();
   }
 }
 

@@ -108,6 +108,8 @@ export class CompileCache {
   private readonly environment: string;
   private readonly flights = new Map<string, Promise<Shared | undefined>>();
   private lastStoreWarning = 0;
+  /** Entries being written: a stopping agent finishes them, so what it compiled survives the restart. */
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(
     settings: CacheSettings,
@@ -167,8 +169,16 @@ export class CompileCache {
     ];
   }
 
-  close(): void {
+  /** Waits for the entries still being written (bounded by the tiers' own deadlines), then disconnects. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.writes);
     this.redis?.close();
+  }
+
+  /** Keeps a write in {@link writes} until it settles. */
+  private track(write: Promise<void>): void {
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   async serve(request: CacheRequest, compile: () => Promise<CompileOutput>): Promise<ServedOutput> {
@@ -279,7 +289,7 @@ export class CompileCache {
     if (entry === undefined) return undefined;
     setImmediate(() => {
       this.storeOnDisk(hex, entry);
-      this.redis?.set(hex, entry);
+      if (this.redis !== undefined) this.track(this.redis.set(hex, entry));
     });
     return decodeEntry(key, entry);
   }
@@ -287,7 +297,7 @@ export class CompileCache {
   private storeOnDisk(hex: string, entry: Uint8Array): void {
     const disk = this.disk;
     if (disk === undefined) return;
-    disk.write(hex, entry).then(
+    const write = disk.write(hex, entry).then(
       () => this.metrics?.stored("disk"),
       (error) => {
         this.metrics?.storeFailed("disk");
@@ -297,5 +307,6 @@ export class CompileCache {
         this.deps.log.warning("dcc_cache", `cache entry not written to ${disk.dir}: ${(error as Error).message}`);
       },
     );
+    this.track(write);
   }
 }

@@ -92,10 +92,10 @@ export class RedisTier {
     }
   }
 
-  /** Stores in the background (rw mode); NX keeps the first copy and its TTL. */
-  set(key: string, entry: Uint8Array): void {
-    if (this.mode !== "rw" || entry.length > MAX_SHARED_ENTRY) return;
-    void this.write("set", () => this.client.set(KEY_PREFIX + key, entry, "EX", String(this.ttlSeconds), "NX")).then((done) => {
+  /** Stores (rw mode), never rejecting; NX keeps the first copy and its TTL. */
+  set(key: string, entry: Uint8Array): Promise<void> {
+    if (this.mode !== "rw" || entry.length > MAX_SHARED_ENTRY) return Promise.resolve();
+    return this.write("set", () => this.client.set(KEY_PREFIX + key, entry, "EX", String(this.ttlSeconds), "NX")).then((done) => {
       if (done) this.events.stored();
     });
   }
