@@ -125,8 +125,6 @@ app.kubernetes.io/component: distccd
 {{- if .Values.distccd.verbose }}
 - --verbose
 {{- end }}
-- --shutdown-grace
-- {{ include "distcc.shutdownGrace" . | quote }}
 {{- if .Values.cache.enabled }}
 - --cache-dir
 - /var/cache/distccd
@@ -139,6 +137,8 @@ app.kubernetes.io/component: distccd
 - --cache-redis-mode
 - {{ .Values.cache.redis.mode | quote }}
 {{- end }}
+- --shutdown-grace
+- {{ include "distcc.shutdownGrace" . | quote }}
 {{- range .Values.distccd.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -86,12 +86,12 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "auto",
         "--log-level",
         "notice",
-        "--shutdown-grace",
-        "25",
         "--cache-dir",
         "/var/cache/distccd",
         "--cache-size",
         "2G",
+        "--shutdown-grace",
+        "25",
       ]);
     });
 
