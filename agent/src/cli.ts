@@ -87,6 +87,17 @@ function limitOptions<T>(y: Argv<T>) {
       default: 60,
       describe: "Drop a client silent this many SECONDS mid-request or mid-reply",
     })
+    .option("request-timeout", {
+      type: "number",
+      requiresArg: true,
+      default: 300,
+      describe: "Drop a client whose request, or the reading of its reply, takes longer than SECONDS",
+    })
+    .option("min-free-space", {
+      type: "string",
+      requiresArg: true,
+      describe: "/readyz fails while TMPDIR has less free space than SIZE (k, M, G; default 2 x the largest body limit, at most 256M)",
+    })
     .option("max-argc", { type: "number", requiresArg: true, default: 4096, describe: "Most arguments in one request" })
     .option("max-arg-bytes", {
       type: "number",

@@ -2,6 +2,8 @@
  * @module Entry point: argv -> Config -> real dependencies -> serve. The only place that sets
  * the exit code: 101 bad options, 102 cannot bind, 110 no compiler whitelist (as the C server).
  */
+// First: in the compiler watchdog's process, this runs the watchdog before anything below loads.
+import "./watchdog-mode.ts";
 import { fstatSync, rmSync, writeFileSync } from "node:fs";
 import { arch } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
@@ -12,8 +14,10 @@ import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
+import { CompilerWatchdog } from "./job/compiler-watchdog.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
 import { spawnProcess } from "./job/spawn.ts";
+import { tempSpaceShortage } from "./job/temp-space.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
@@ -150,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
         maxJobs: config.jobs,
         draining: () => lifecycle.draining,
       }),
-      spawn: spawnProcess,
+      spawn: new CompilerWatchdog(log).guard(spawnProcess),
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
@@ -167,7 +171,10 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const stale = removeStaleJobDirs(config.tmpDir);
-  if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
+  if (stale.groups.length > 0)
+    log.warning("dcc_cleanup", `killed compiler process group(s) left running by an agent that is gone: ${stale.groups.join(" ")}`);
+  if (stale.dirs.length > 0)
+    log.notice("dcc_cleanup", `removed ${stale.dirs.length} job dir(s) left by an agent that is gone: ${stale.dirs.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
 
   try {
@@ -216,6 +223,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
+        unready: () => tempSpaceShortage(config.tmpDir, config.minFreeSpaceBytes),
       };
       stats = serveStats(sources, config.listen, config.statsPort);
     }

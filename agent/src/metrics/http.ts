@@ -19,6 +19,8 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
+  /** Why the agent should get no jobs now besides draining (its temp space is short), or undefined. */
+  readonly unready?: () => string | undefined;
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -79,7 +81,10 @@ export function serveStats(sources: StatsSources, hostname: string, port: number
     fetch(request, server) {
       const path = new URL(request.url).pathname;
       if (path === "/healthz") return text("ok\n");
-      if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
+      if (path === "/readyz") {
+        const reason = sources.draining() ? "draining" : sources.unready?.();
+        return reason === undefined ? text("ready\n") : text(`${reason}\n`, 503);
+      }
       const address = server.requestIP(request)?.address ?? "";
       if (!sources.allow.allows(address)) {
         sources.stats.recordRefusal("access-list");

@@ -64,6 +64,14 @@ export class Stats {
     ),
   );
 
+  private readonly faults = this.registry.register(
+    new Counter(
+      "distccd_server_faults_total",
+      "Jobs lost to the server's own fault, not the request's (E_NO_SPACE: its temp space was full)",
+      ["fault"],
+    ),
+  );
+
   constructor(gauges: { active: () => number; queued: () => number; maxJobs: number; draining: () => boolean }) {
     this.registry.register(new Gauge("distccd_jobs_active", "Compilers running now", gauges.active));
     this.registry.register(new Gauge("distccd_jobs_queued", "Complete requests waiting for a compiler slot", gauges.queued));
@@ -103,6 +111,10 @@ export class Stats {
 
   recordRefusal(reason: string): void {
     this.refused.inc({ reason });
+  }
+
+  recordServerFault(code: string): void {
+    this.faults.inc({ fault: code });
   }
 
   /** Compiles finished in the last `minutes`, excluding the current slot (as the C server). */

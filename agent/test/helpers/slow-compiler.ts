@@ -1,6 +1,7 @@
 /**
- * A whitelisted compiler that takes its time: `slow-gcc` records the pid of its `sleep`, sleeps
- * SLOW_SECONDS, then runs the real cross gcc. Tests use it to have a job running while they
+ * A whitelisted compiler that takes its time: `slow-gcc` records the pid of its `sleep` (a child
+ * in the compiler's process group, as cc1 and as are), sleeps SLOW_SECONDS, then runs the real
+ * cross gcc. Tests use it to have a job running while they
  * disconnect, time out, drain or fill the queue, and to check that its process group is gone.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ export interface SlowCompiler {
   readonly name: "slow-gcc";
   /** The pid of the last sleep started, or undefined. */
   sleepPid(): number | undefined;
+  /** The pids of every sleep started, oldest first. */
+  sleepPids(): number[];
   /**
    * Options for startAgent: this compiler first on PATH, a whitelist naming the image's compilers
    * and slow-gcc, the sleep's length and pid file in the environment; then `args`.
@@ -27,7 +30,7 @@ export function slowCompiler(): SlowCompiler {
   const pidFile = join(dir, "sleep.pid");
   writeFileSync(
     join(bin, "slow-gcc"),
-    `#!/bin/sh\nsleep "$SLOW_SECONDS" &\necho $! > "$SLOW_PID_FILE"\nwait\nexec powerpc-linux-gnu-gcc "$@"\n`,
+    `#!/bin/sh\nsleep "$SLOW_SECONDS" &\necho $! >> "$SLOW_PID_FILE"\nwait\nexec powerpc-linux-gnu-gcc "$@"\n`,
   );
   chmodSync(join(bin, "slow-gcc"), 0o755);
   const whitelist = join(dir, "whitelist");
@@ -37,10 +40,13 @@ export function slowCompiler(): SlowCompiler {
     name: "slow-gcc",
     agentOptions: (seconds, args = []) => ({ extraPath: bin, env: env(seconds), args: ["--whitelist", whitelist, ...args] }),
     sleepPid() {
+      return this.sleepPids().at(-1);
+    },
+    sleepPids() {
       try {
-        return Number(readFileSync(pidFile, "utf8").trim()) || undefined;
+        return readFileSync(pidFile, "utf8").split("\n").filter(Boolean).map(Number);
       } catch {
-        return undefined;
+        return [];
       }
     },
   };
