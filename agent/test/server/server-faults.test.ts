@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { AGENT_BINARY, type Agent, freePort, jobLeftovers, startAgent } from "../helpers/agent.ts";
 import { distcc, run } from "../helpers/distcc.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
-import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
+import { compileRequest, exchange, parseReply, pumpRequest } from "../helpers/tokens.ts";
 import { GCC } from "../helpers/toolchain.ts";
 import { alive, until } from "../helpers/wait.ts";
 import { workspace } from "../helpers/workspace.ts";
@@ -123,8 +123,14 @@ describe("a full temp disk is the server's fault", () => {
     const onDisk = parseReply(await exchange(agent.port, compileRequest(1, [GCC, "-c", "x.c", "-o", "x.o"], "int x;\n")));
     expect(onDisk.status).toBe(NO_SPACE_STATUS);
     expect(onDisk.stderr).toContain("the server's temp space is full (ENOSPC storing the request");
+    // Pump mode: the client's files are rebuilt on disk.
+    const pump = parseReply(
+      await exchange(agent.port, pumpRequest("/src", [GCC, "-c", "x.c", "-o", "x.o"], [{ name: "/src/x.c", file: "int x;\n".repeat(99) }])),
+    );
+    expect(pump.status).toBe(NO_SPACE_STATUS);
+    expect(pump.stderr).toContain("the server's temp space is full (ENOSPC storing the request");
     rmSync(ballast);
-    await expectRecovered(agent, tmp, 2);
+    await expectRecovered(agent, tmp, 3);
   });
 
   test("--min-free-space takes k, M and G, and refuses anything else in one line", async () => {
