@@ -462,7 +462,7 @@ export class Connection {
   }
 
   private pastDeadline(): void {
-    const what = this.phase === Phase.Replying ? "took longer than" : "did not send its whole request within";
+    const what = this.phase === Phase.Replying ? "did not read its whole reply within" : "did not send its whole request within";
     this.ctx.log.warning(
       "dcc_r_request",
       `client ${this.peer} ${what} ${this.ctx.config.limits.requestTimeoutMs / 1000}s: dropped (--request-timeout)`,

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AGENT_BINARY, type Agent, freePort, jobLeftovers, startAgent } from "../helpers/agent.ts";
+import { AGENT_BINARY, type Agent, freePort, jobLeftovers, sharedTempDir, startAgent } from "../helpers/agent.ts";
 import { distcc, run } from "../helpers/distcc.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, exchange, parseReply, pumpRequest } from "../helpers/tokens.ts";
@@ -133,7 +133,7 @@ describe("a full temp disk is the server's fault", () => {
     await expectRecovered(agent, tmp, 3);
   });
 
-  test("--min-free-space takes k, M and G, and refuses anything else in one line", async () => {
+  test("a --min-free-space that is not a size stops the start in one line", async () => {
     const dir = workspace();
     const bad = await run([AGENT_BINARY, "--min-free-space", "lots"], dir);
     expect(bad.exitCode).toBe(101);
@@ -192,7 +192,7 @@ describe("a killed agent leaves no compiler running", () => {
 
   test("kill -9 of the agent during two compiles: every compiler and its children are gone within a second", async () => {
     const slow = slowCompiler();
-    const agent = await startAgent(slow.agentOptions(60));
+    await using agent = await startAgent(slow.agentOptions(60));
     const groups = await twoSlowJobs(agent, slow);
     const watchdog = watchdogOf(agent.pid);
     expect(watchdog).toBeDefined();
@@ -200,21 +200,21 @@ describe("a killed agent leaves no compiler running", () => {
     await until(() => groupMembers(groups).length === 0, "the compilers to die with the agent", 1000);
     // The watchdog has done its job and is gone too.
     await until(() => groupMembers(new Set([watchdog as number])).length === 0, "the watchdog to exit", 1000);
-    await agent[Symbol.asyncDispose]();
   });
 
   test("a restarted agent kills the compiler groups its dead predecessor recorded", async () => {
     const slow = slowCompiler();
-    const tmp = mkdtempSync(join(tmpdir(), "predecessor-"));
-    Bun.spawnSync(["chmod", "1777", tmp]);
-    const first = await startAgent({ ...slow.agentOptions(60), env: { ...slow.agentOptions(60).env, TMPDIR: tmp } });
+    const tmp = sharedTempDir("predecessor-");
+    const options = slow.agentOptions(60);
+    const sharingTmp = { ...options, env: { ...options.env, TMPDIR: tmp } };
+    await using first = await startAgent(sharingTmp);
     const groups = await twoSlowJobs(first, slow);
-    // Both die at once, watchdog first (as when a node kills every process of the pod but these).
+    // The watchdog dies first, so nothing kills the compilers when the agent goes: they run on.
     process.kill(watchdogOf(first.pid) as number, "SIGKILL");
     process.kill(first.pid, "SIGKILL");
-    await first[Symbol.asyncDispose]();
+    await first.stop();
     expect(groupMembers(groups).length).toBe(4);
-    await using second = await startAgent({ ...slow.agentOptions(60), env: { ...slow.agentOptions(60).env, TMPDIR: tmp } });
+    await using second = await startAgent(sharingTmp);
     const killed = (await second.waitForLog(/killed compiler process group\(s\) left running by an agent that is gone: (.*)/))[1] ?? "";
     expect(new Set(killed.split(" ").map(Number))).toEqual(groups);
     await until(() => groupMembers(groups).length === 0, "the predecessor's compilers to die", 1000);
