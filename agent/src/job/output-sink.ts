@@ -7,7 +7,7 @@
  * that dropped root is closed even to the agent's own children.)
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { closeSync, fstatSync, readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readSync, statSync } from "node:fs";
 
 export interface OutputSink {
   /** What the compiler's stream is opened on. */
@@ -21,6 +21,7 @@ export interface OutputSink {
 
 const MFD_CLOEXEC = 1;
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
 
 type MemfdCreate = (name: Uint8Array) => number;
 let memfdCreate: MemfdCreate | null | undefined;
@@ -46,7 +47,7 @@ function readOr(path: string): Uint8Array {
 /** A sink named `name` (stdout, stderr); `fallbackPath` in the job dir when no memfd can be had. */
 export function openOutputSink(name: string, fallbackPath: string): OutputSink {
   if (memfdCreate === undefined) memfdCreate = loadMemfdCreate();
-  const fd = memfdCreate === null ? -1 : memfdCreate(new TextEncoder().encode(`${name}\0`));
+  const fd = memfdCreate === null ? -1 : memfdCreate(encoder.encode(`${name}\0`));
   if (fd < 0) {
     return {
       path: fallbackPath,
@@ -61,12 +62,21 @@ export function openOutputSink(name: string, fallbackPath: string): OutputSink {
       close: () => {},
     };
   }
-  const path = `/proc/self/fd/${fd}`;
   let open = true;
+  const size = () => (open ? fstatSync(fd).size : 0);
   return {
-    path,
-    size: () => (open ? fstatSync(fd).size : 0),
-    read: () => (open ? readOr(path) : EMPTY),
+    path: `/proc/self/fd/${fd}`,
+    size,
+    read: () => {
+      const bytes = new Uint8Array(size());
+      let filled = 0;
+      while (filled < bytes.length) {
+        const read = readSync(fd, bytes, filled, bytes.length - filled, filled);
+        if (read === 0) break;
+        filled += read;
+      }
+      return bytes.subarray(0, filled);
+    },
     close: () => {
       if (open) closeSync(fd);
       open = false;
