@@ -51,7 +51,7 @@ function fill(dir: string): string {
   return ballast;
 }
 
-async function faultAgent(tmp: string, options: { env?: Record<string, string>; args?: string[] } = {}) {
+async function faultAgent(tmp: string, options: { env?: Readonly<Record<string, string>>; args?: string[]; extraPath?: string } = {}) {
   const statsPort = freePort();
   const agent = await startAgent({
     ...options,
@@ -105,6 +105,25 @@ describe("a full temp disk is the server's fault", () => {
     expect(client.stderr).toContain("the server's temp space is full (the compiler ran out of room");
     expect(client.log).toContain(": File size limit exceeded");
     expect(client.stderr).not.toContain("server provided no answer");
+    await expectRecovered(agent, tmp, 1);
+  });
+
+  test("a disk that fills during the compile: the compiler's diagnostics still reach the client", async () => {
+    const tmp = smallTmpfs();
+    const slow = slowCompiler();
+    const options = slow.agentOptions(1);
+    await using agent = await faultAgent(tmp, { env: options.env, args: options.args as string[], extraPath: options.extraPath });
+    const reply = exchange(agent.port, compileRequest(2, [slow.name, "-c", "bad.c", "-o", "bad.o"], "int x = ;\n"));
+    await until(() => alive(slow.sleepPid()), "the compiler to start");
+    const ballast = fill(tmp);
+    // cc1 reports the error, then that it could not write its output: the job is the disk's fault,
+    // and every word the compiler said comes first.
+    const result = parseReply(await reply);
+    expect(result.status).toBe(NO_SPACE_STATUS);
+    expect(result.stderr).toMatch(
+      /input\.i:1:9: error: expected expression before .;. token\n[\s\S]*No space left on device\n[\s\S]*\(dcc_no_space\) ERROR: the server's temp space is full \(the compiler ran out of room/,
+    );
+    rmSync(ballast);
     await expectRecovered(agent, tmp, 1);
   });
 
