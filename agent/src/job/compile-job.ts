@@ -10,7 +10,7 @@ import { Logger } from "../log.ts";
 import { rewritePumpArgs } from "../pump/pump-args.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import { recordCompilerGroup } from "./compiler-group.ts";
-import { type OutputSink, openOutputSink } from "./output-sink.ts";
+import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
 import type { SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
@@ -180,8 +180,8 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       outcome: "missing",
     };
   }
-  const stdout = openOutputSink("stdout", `${options.jobDir}/stdout`);
-  const stderr = openOutputSink("stderr", `${options.jobDir}/stderr`);
+  const stdout = fileOutputSink(`${options.jobDir}/stdout`);
+  const stderr = openOutputSink(`${options.jobDir}/stderr`, options.maxOutputBytes);
   try {
     return await runCompiler(plan, options, stdout, stderr);
   } finally {
@@ -236,6 +236,8 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
   clearInterval(watchOutput);
   options.signal.removeEventListener("abort", stop);
   if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: EMPTY, object: EMPTY, outcome: "disconnect" };
+  // Collected before the sizes are judged: the last bytes may still have been in the FIFOs.
+  const [stdout, stderr] = await Promise.all([stdoutSink.collect(), stderrSink.collect()]);
   const tooLarge = oversized();
   if (tooLarge !== undefined) {
     const message = serverMessage(
@@ -245,8 +247,6 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
     );
     return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "oversized" };
   }
-  const stdout = stdoutSink.read();
-  const stderr = stderrSink.read();
   if (timedOut) {
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };
