@@ -221,6 +221,18 @@ describe("a killed agent leaves no compiler running", () => {
     await until(() => groupMembers(new Set([watchdog as number])).length === 0, "the watchdog to exit", 1000);
   });
 
+  test("a watchdog that dies is replaced, and the new one knows the running compilers", async () => {
+    const slow = slowCompiler();
+    await using agent = await startAgent(slow.agentOptions(60));
+    const groups = await twoSlowJobs(agent, slow);
+    const first = watchdogOf(agent.pid) as number;
+    process.kill(first, "SIGKILL");
+    await agent.waitForLog(/the compiler watchdog exited \(status 137\); starting another/);
+    await until(() => (watchdogOf(agent.pid) ?? first) !== first, "a new watchdog");
+    process.kill(agent.pid, "SIGKILL");
+    await until(() => groupMembers(groups).length === 0, "the compilers to die with the agent", 1000);
+  });
+
   test("a restarted agent kills the compiler groups its dead predecessor recorded", async () => {
     const slow = slowCompiler();
     const tmp = sharedTempDir("predecessor-");
