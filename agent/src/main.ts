@@ -17,7 +17,7 @@ import { serveInetd } from "./inetd.ts";
 import { CompilerWatchdog } from "./job/compiler-watchdog.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
 import { spawnProcess } from "./job/spawn.ts";
-import { tempSpaceShortage } from "./job/temp-space.ts";
+import { freeBytes, tempSpaceShortage } from "./job/temp-space.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
@@ -153,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
         queued: () => slots.queued,
         maxJobs: config.jobs,
         draining: () => lifecycle.draining,
+        tempSpace: { free: () => freeBytes(config.tmpDir), minFree: config.minFreeSpaceBytes },
       }),
       spawn: new CompilerWatchdog(log).guard(spawnProcess),
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },

@@ -4,13 +4,13 @@
  */
 import { statfsSync } from "node:fs";
 
-/** Bytes an unprivileged writer may still use in `dir`'s file system; Infinity when it cannot be measured. */
+/** Bytes an unprivileged writer may still use in `dir`'s file system; -1 when it cannot be measured. */
 export function freeBytes(dir: string): number {
   try {
     const fs = statfsSync(dir);
     return fs.bavail * fs.bsize;
   } catch {
-    return Number.POSITIVE_INFINITY;
+    return -1;
   }
 }
 
@@ -18,9 +18,9 @@ function mebibytes(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** Why `dir` is too full to take jobs, or undefined while it has at least `minFree` bytes free. */
+/** Why `dir` is too full to take jobs, or undefined while it has at least `minFree` bytes free (or cannot be measured). */
 export function tempSpaceShortage(dir: string, minFree: number): string | undefined {
   const free = freeBytes(dir);
-  if (free >= minFree) return undefined;
+  if (free < 0 || free >= minFree) return undefined;
   return `low on temp space: ${mebibytes(free)} free in ${dir}, --min-free-space is ${mebibytes(minFree)}`;
 }

@@ -72,13 +72,27 @@ export class Stats {
     ),
   );
 
-  constructor(gauges: { active: () => number; queued: () => number; maxJobs: number; draining: () => boolean }) {
+  constructor(gauges: {
+    active: () => number;
+    queued: () => number;
+    maxJobs: number;
+    draining: () => boolean;
+    /** TMPDIR's free space in bytes (-1: unknown), and the least /readyz accepts. */
+    tempSpace?: { free: () => number; minFree: number };
+  }) {
     this.registry.register(new Gauge("distccd_jobs_active", "Compilers running now", gauges.active));
     this.registry.register(new Gauge("distccd_jobs_queued", "Complete requests waiting for a compiler slot", gauges.queued));
     this.registry.register(new Gauge("distccd_jobs_max", "Compiler slots (--jobs)", () => gauges.maxJobs));
     this.registry.register(
       new Gauge("distccd_draining", "1 while the agent finishes its jobs before exiting", () => (gauges.draining() ? 1 : 0)),
     );
+    if (gauges.tempSpace !== undefined) {
+      const { free, minFree } = gauges.tempSpace;
+      this.registry.register(new Gauge("distccd_temp_free_bytes", "Free space in TMPDIR, where jobs' files go (-1: unknown)", free));
+      this.registry.register(
+        new Gauge("distccd_temp_min_free_bytes", "Free space in TMPDIR below which /readyz fails (--min-free-space)", () => minFree),
+      );
+    }
     const sampler = setInterval(() => this.sample(gauges.active()), SLOT_MS);
     sampler.unref();
   }

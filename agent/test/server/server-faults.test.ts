@@ -133,6 +133,9 @@ describe("a full temp disk is the server's fault", () => {
     const ballast = fill(tmp);
     const readyz = await agent.get("/readyz");
     expect(readyz.status).toBe(503);
+    const metrics = (await agent.get("/metrics")).body;
+    expect(Number(metrics.match(/^distccd_temp_free_bytes (\S+)$/m)?.[1])).toBeLessThan(1 << 20);
+    expect(metrics).toMatch(/^distccd_temp_min_free_bytes 1048576$/m);
     expect(readyz.body).toMatch(new RegExp(`^low on temp space: 0\\.\\d MiB free in ${tmp}, --min-free-space is 1\\.0 MiB\\n$`));
     // Protocol 2, a small body: it waits in memory, and writing the source out fails.
     const inMemory = parseReply(await exchange(agent.port, good()));
