@@ -12,7 +12,7 @@ import { busyResult, type CompilePlan, type JobResult, planCompile, readIfPresen
 import type { JobDirs } from "../job/job-dir.ts";
 import { compileNoSpaceFault, noSpaceFault, noSpaceResult } from "../job/no-space.ts";
 import type { SpawnFn } from "../job/spawn.ts";
-import { tempSpaceShortage } from "../job/temp-space.ts";
+import { shortOfSpace } from "../job/temp-space.ts";
 import type { Logger } from "../log.ts";
 import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
@@ -385,7 +385,7 @@ export class Connection {
   /** A compile that failed for want of temp space is the server's fault, not a compile error. */
   private diagnoseNoSpace(result: JobResult): JobResult {
     const { tmpDir, minFreeSpaceBytes } = this.ctx.config;
-    const fault = compileNoSpaceFault(result, tmpDir, tempSpaceShortage(tmpDir, minFreeSpaceBytes) !== undefined);
+    const fault = compileNoSpaceFault(result, tmpDir, shortOfSpace(tmpDir, minFreeSpaceBytes));
     if (fault === undefined) return result;
     this.serverFault(fault);
     return noSpaceResult(fault, result.stderr);
