@@ -6,6 +6,7 @@ import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.t
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
+import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
 export interface Limits {
@@ -69,6 +70,10 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** /readyz fails while TMPDIR has less free space than this, in bytes (`--min-free-space`). */
   readonly minFreeSpaceBytes: number;
+  /** `--sandbox`: confine compilers with Landlock. */
+  readonly sandbox: SandboxMode;
+  /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
+  readonly sandboxSimulate: string | undefined;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
@@ -199,6 +204,8 @@ export async function parseConfig(
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
     minFreeSpaceBytes: minFreeSpace(args.minFreeSpace, Math.max(maxSourceBytes, maxPumpBytes)),
+    sandbox: args.sandbox as SandboxMode,
+    sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
     warnings,
   });
 }

@@ -4,7 +4,8 @@
  * pid file, whitelist, TMPDIR), 110 no compiler whitelist (as the C server). `distccd probe` is
  * a client mode with its own options (probe/).
  */
-// First: in the compiler watchdog's process, this runs the watchdog before anything below loads.
+// First, for `bun agent/src/main.ts` (the build's entry.ts imports it too): in the compiler
+// watchdog's process, this runs the watchdog before anything below loads.
 import "./watchdog-mode.ts";
 import { fstatSync, rmSync } from "node:fs";
 import { arch } from "node:os";
@@ -18,7 +19,6 @@ import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { CompilerWatchdog } from "./job/compiler-watchdog.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
-import { spawnProcess } from "./job/spawn.ts";
 import { freeBytes, TempSpaceWatch } from "./job/temp-space.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
@@ -26,6 +26,8 @@ import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
+import { startSandbox } from "./sandbox/confined-spawn.ts";
+import { checkRequired, decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -37,6 +39,8 @@ const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_IO_ERROR = 107;
 const EXIT_COMPILER_MISSING = 110;
+/** `--sandbox required` on a kernel that cannot confine: the C server's code for failing to give up privileges. */
+const EXIT_SANDBOX_UNAVAILABLE = 112;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
 /**
@@ -101,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3"));
+    process.stdout.write(`${versionText("1, 2 and 3")}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`);
     return 0;
   }
   if (config.mode === "health-check") {
@@ -138,12 +142,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
     checkTmpDir(config.tmpDir);
+    // Before anything is logged: a refusal to start is the only line.
+    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -160,6 +167,15 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
+    sandbox = startSandbox(sandboxState, {
+      slots: config.mode === "inetd" ? 1 : config.jobs,
+      ahead: config.mode !== "inetd",
+      env,
+      tmpDir: config.tmpDir,
+      whitelist,
+      log,
+    });
     ctx = {
       config,
       whitelist,
@@ -172,8 +188,8 @@ async function main(argv: string[]): Promise<number> {
         draining: () => lifecycle.draining,
         tempSpace: { free: () => freeBytes(config.tmpDir), minFree: config.minFreeSpaceBytes },
       }),
-      spawn: new CompilerWatchdog(log).guard(spawnProcess),
-      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      spawn: new CompilerWatchdog(log).guard(sandbox.spawn),
+      env,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
@@ -184,11 +200,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
-        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.code === "E_CONFIG_NO_WHITELIST"
+          ? EXIT_COMPILER_MISSING
+          : error.code === "E_CONFIG_SANDBOX"
+            ? EXIT_SANDBOX_UNAVAILABLE
+            : EXIT_BAD_ARGUMENTS,
         error.message,
       );
     throw error;
   }
+  ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.groups.length > 0)
     log.warning("dcc_cleanup", `killed compiler process group(s) left running by an agent that is gone: ${stale.groups.join(" ")}`);
@@ -203,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await serve(config, ctx, lifecycle, detachedChild);
   } finally {
+    sandbox.stop();
     ctx.jobDirs.clear();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * @module The compiler watchdog: a copy of the agent started with DISTCCD_COMPILER_WATCHDOG=1,
- * which kills every compiler process group it has been told of once the agent is gone. main.ts
- * imports this module first, so the watchdog runs before the server's modules are evaluated
- * and costs a bare runtime (about 2 MiB of its own memory).
+ * which kills every compiler process group it has been told of once the agent is gone. entry.ts
+ * (and main.ts) import this module first, so the watchdog runs before the server's modules are
+ * loaded and costs a bare runtime (about 4 MiB of its own memory).
  *
  * It reads `+PGID` and `-PGID` lines on stdin, a pipe only the agent holds. End of file means
  * the agent died (even by SIGKILL) or exited: it SIGKILLs the groups still listed and exits, so

@@ -8,6 +8,7 @@ import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
 import { rewritePumpArgs } from "../pump/pump-args.ts";
+import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import { recordCompilerGroup } from "./compiler-group.ts";
 import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
@@ -66,7 +67,7 @@ export function planCompile(argv: readonly string[], whitelist: CompilerWhitelis
   // The compiler is judged first, so a refused name is reported as such whatever its arguments.
   const decision = whitelist.check(argv[0] as string);
   if (!decision.allowed) throw new JobRefusedError("E_COMPILER_REFUSED", decision.reason);
-  const scanned = scanArgs(argv);
+  const scanned = guardArguments(scanArgs(argv), root === undefined ? "preprocessed" : "pump");
   const sourceFile = `${jobDir}/input${preprocessedExtension(scanned.input)}`;
   const objectFile = `${jobDir}/output.o`;
   const executable = decision.path ?? decision.name;
@@ -84,7 +85,7 @@ export function planCompile(argv: readonly string[], whitelist: CompilerWhitelis
 
 /** The reply for a job refused before anything ran: a failing STAT and an SERR that says why. */
 export function refusedResult(error: JobRefusedError): JobResult {
-  const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE";
+  const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE" || error.code.startsWith("E_FIREWALL_");
   const pump = error.code.startsWith("E_PUMP_") || error.code.startsWith("E_LIMIT_");
   const code = insecure ? ExitCode.ACCESS_DENIED : pump ? ExitCode.PROTOCOL_ERROR : ExitCode.BAD_ARGUMENTS;
   return {
@@ -193,12 +194,15 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
 async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: OutputSink, stderrSink: OutputSink): Promise<JobResult> {
   let proc: ReturnType<SpawnFn>;
   try {
+    // The job dir is the compiler's TMPDIR: a confined compiler can write nowhere else.
+    const env = { ...options.env, TMPDIR: options.jobDir };
     proc = options.spawn({
       cmd: plan.command,
       cwd: options.cwd,
-      env: options.env,
+      env,
       stdoutFile: stdoutSink.path,
       stderrFile: stderrSink.path,
+      jobDir: options.jobDir,
     });
   } catch (cause) {
     return {
