@@ -5,6 +5,7 @@
 import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.ts";
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
+import { type FarmConfig, parseFarmConfig } from "./farm/farm-config.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
@@ -63,9 +64,14 @@ export interface Config {
   readonly limits: Limits;
   /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
   readonly shutdownGraceSeconds: number;
+  /** Peers, advertised address, zeroconf, drain delay, SO_REUSEPORT, keepalive. */
+  readonly farm: FarmConfig;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
+
+/** Flags whose repetitions add up; every other repeated flag takes its last value. */
+const ACCUMULATED = new Set(["allow", "a", "peers"]);
 
 /** A repeated flag takes its last value, as with the C server's popt (yargs collects them all). */
 function last<T>(value: T | T[]): T {
@@ -119,7 +125,7 @@ export async function parseConfig(
     throw new ConfigError("E_CONFIG_FLAGS", unknown ? `--${unknown}: unknown option` : message, { cause });
   }
   const args = Object.fromEntries(
-    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" ? value : last(value)]),
+    Object.entries(parsed).map(([key, value]) => [key, ACCUMULATED.has(key) ? value : last(value)]),
   ) as typeof parsed;
   const warnings: string[] = [];
   const mode = chooseMode(args, stdinIsSocket);
@@ -130,7 +136,6 @@ export async function parseConfig(
   if (allowDefaulted)
     warnings.push(`No --allow option specified: allowing only private networks and loopback (${PRIVATE_RANGES.join(" ")})`);
   if (allowDefaulted || args.allowPrivate) rules.push(...PRIVATE_RANGES);
-  if (args.zeroconf) warnings.push("--zeroconf is not supported by this server and is ignored");
   const verbose = args.verbose || args.wizard;
   const lifetime = args.lifetime;
   const jobLifetime = args.jobLifetime;
@@ -173,6 +178,7 @@ export async function parseConfig(
       idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
+    farm: parseFarmConfig(args, args.stats),
     warnings,
   });
 }

@@ -10,6 +10,7 @@ import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
+import { type Farm, startFarm } from "./farm/farm.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
@@ -204,8 +205,20 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
 
   let server: ReturnType<typeof listen>;
   let stats: ReturnType<typeof serveStats> | undefined;
+  let farm: Farm | undefined;
   try {
     server = listen(ctx, config.listen, config.port);
+    farm = startFarm({
+      config,
+      whitelist: ctx.whitelist,
+      log,
+      version: packageJson.version,
+      env: ctx.env,
+      running: () => ctx.slots.active,
+      queued: () => ctx.slots.queued,
+      draining: () => lifecycle.draining,
+      statusSections: {},
+    });
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
       const sources = {
@@ -216,10 +229,12 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
+        routes: farm.route,
       };
-      stats = serveStats(sources, config.listen, config.statsPort);
+      stats = serveStats(sources, config.listen, config.statsPort, config.farm.reusePort);
     }
   } catch (error) {
+    await farm?.stop();
     return startupFailure(
       detachedChild,
       EXIT_BIND_FAILED,
@@ -237,8 +252,16 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
   Bun.unsafe.setJITPolicy(1);
 
   const reason = await stopped;
-  // Drain: no new connections, /readyz false, running jobs get --shutdown-grace to finish.
+  // Drain: /readyz, /status and zeroconf say so at once; new jobs are still taken for
+  // --drain-delay (endpoints and peers take that long to stop sending: a refused connection
+  // backs the client off), then no new connections and running jobs get --shutdown-grace.
   lifecycle.draining = true;
+  const withdrawn = farm.withdraw();
+  if (config.farm.drainDelayMs > 0) {
+    log.notice("dcc_daemon_terminate", `draining (${reason}): still accepting jobs for --drain-delay ${config.farm.drainDelayMs / 1000}s`);
+    await Bun.sleep(config.farm.drainDelayMs);
+  }
+  await withdrawn;
   server.stop(false);
   const busy = ctx.connections.size;
   log.notice(
@@ -255,6 +278,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
     await settle(remaining, KILL_SETTLE_MS);
   }
   server.stop(true);
+  await farm.stop();
   stats?.stop(true);
   if (config.pidFile !== undefined) rmSync(config.pidFile, { force: true });
   log.notice("dcc_daemon_terminate", "stopped");

@@ -19,6 +19,8 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
+  /** More routes behind the access check (the farm's /status and /hosts); undefined: not theirs. */
+  readonly routes?: (url: URL) => Response | undefined;
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -70,14 +72,16 @@ function statsText(
   return { text: `${lines.join("\n")}\n`, io: { at: now, sectors } };
 }
 
-export function serveStats(sources: StatsSources, hostname: string, port: number): Server<undefined> {
+export function serveStats(sources: StatsSources, hostname: string, port: number, reusePort = false): Server<undefined> {
   let io: { at: number; sectors: number } | undefined;
   const text = (body: string, status = 200) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
   return Bun.serve({
     hostname,
     port,
+    reusePort,
     fetch(request, server) {
-      const path = new URL(request.url).pathname;
+      const url = new URL(request.url);
+      const path = url.pathname;
       if (path === "/healthz") return text("ok\n");
       if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
       const address = server.requestIP(request)?.address ?? "";
@@ -85,6 +89,8 @@ export function serveStats(sources: StatsSources, hostname: string, port: number
         sources.stats.recordRefusal("access-list");
         return text("access denied by --allow\n", 403);
       }
+      const routed = sources.routes?.(url);
+      if (routed) return routed;
       if (path === "/metrics") {
         return new Response(sources.stats.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       }
