@@ -185,7 +185,7 @@ export class PeerPoller implements PeerDirectory {
         if (!status) reason = "its /status is not an agent's";
       } else reason = `HTTP ${response.status}`;
     } catch (error) {
-      reason = (error as Error).message;
+      reason = (error as { code?: string }).code ?? (error as Error).message;
     }
     if (status?.id === this.options.selfId) {
       this.peers.delete(name);
