@@ -258,7 +258,10 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
   lifecycle.draining = true;
   const withdrawn = farm.withdraw();
   if (config.farm.drainDelayMs > 0) {
-    log.notice("dcc_daemon_terminate", `draining (${reason}): still accepting jobs for --drain-delay ${config.farm.drainDelayMs / 1000}s`);
+    log.notice(
+      "dcc_daemon_terminate",
+      `draining (${reason}): ${ctx.connections.size} connection(s) in flight; /readyz fails, new jobs are still taken for --drain-delay ${config.farm.drainDelayMs / 1000}s`,
+    );
     await Bun.sleep(config.farm.drainDelayMs);
   }
   await withdrawn;

@@ -80,6 +80,7 @@ export class PeerPoller implements PeerDirectory {
   private readonly selfNames = new Set<string>();
   /** The last addresses of each DNS name, kept when a lookup fails. */
   private readonly resolved = new Map<string, string[]>();
+  private readonly unresolved = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private round: Promise<void> | undefined;
   private readonly resolve: (host: string) => Promise<string[]>;
@@ -156,13 +157,17 @@ export class PeerPoller implements PeerDirectory {
     try {
       const addresses = [...new Set(await this.resolve(host))];
       this.resolved.set(host, addresses);
+      this.unresolved.delete(host);
       return addresses;
     } catch (error) {
       const kept = this.resolved.get(host) ?? [];
-      this.options.log.warning(
-        "dcc_peers",
-        `cannot resolve peer name ${host}: ${(error as Error).message}; keeping its ${kept.length} known address(es)`,
-      );
+      // Once per failing streak: a name that stays unresolvable would fill the log every interval.
+      if (!this.unresolved.has(host))
+        this.options.log.warning(
+          "dcc_peers",
+          `cannot resolve peer name ${host}: ${(error as { code?: string }).code ?? (error as Error).message}; keeping its ${kept.length} known address(es)`,
+        );
+      this.unresolved.add(host);
       return kept;
     }
   }
