@@ -101,7 +101,7 @@ async function get(from: Host, url: string): Promise<{ status: number; body: str
   });
   const [text] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   const cut = text.lastIndexOf("\n");
-  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
+  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut).replace(/\n$/, "") };
 }
 
 const statsUrl = (node: Node, path: string) => `http://${node.host.address}:${STATS_PORT}${path}`;

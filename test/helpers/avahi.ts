@@ -5,7 +5,7 @@
  * namespace with /run on a tmpfs of its own (its pid file must not meet another avahi's) and a
  * host name of its own. `stop` ends both processes.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "../../agent/test/helpers/wait.ts";
@@ -68,7 +68,7 @@ export async function startAvahi(host: Host, hostName: string): Promise<Avahi> {
     stderr: "pipe",
   });
   const busLog = collect(bus);
-  await until(async () => (await Bun.file(socket).exists()) || bus.exitCode !== null, "the D-Bus socket");
+  await until(() => existsSync(socket) || bus.exitCode !== null, "the D-Bus socket");
   if (bus.exitCode !== null) throw new Error(`dbus-daemon exited: ${busLog()}`);
   const avahi = Bun.spawn(
     [
