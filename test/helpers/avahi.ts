@@ -68,7 +68,12 @@ export async function startAvahi(host: Host, hostName: string): Promise<Avahi> {
     stderr: "pipe",
   });
   const busLog = collect(bus);
-  await until(() => existsSync(socket) || bus.exitCode !== null, "the D-Bus socket");
+  const fail = async (message: string): Promise<never> => {
+    bus.kill("SIGTERM");
+    await bus.exited;
+    throw new Error(message);
+  };
+  await until(() => existsSync(socket) || bus.exitCode !== null, "the D-Bus socket").catch(() => fail(`no D-Bus socket: ${busLog()}`));
   if (bus.exitCode !== null) throw new Error(`dbus-daemon exited: ${busLog()}`);
   const avahi = Bun.spawn(
     [
@@ -80,8 +85,14 @@ export async function startAvahi(host: Host, hostName: string): Promise<Avahi> {
     { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: busAddress }, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   const log = collect(avahi);
-  await until(() => log().includes("Server startup complete") || avahi.exitCode !== null, "avahi-daemon to start");
-  if (avahi.exitCode !== null) throw new Error(`avahi-daemon exited: ${log()}`);
+  await until(() => log().includes("Server startup complete") || avahi.exitCode !== null, "avahi-daemon to start").catch(() => {
+    avahi.kill("SIGTERM");
+  });
+  if (avahi.exitCode !== null || !log().includes("Server startup complete")) {
+    avahi.kill("SIGTERM");
+    await avahi.exited;
+    await fail(`avahi-daemon did not start: ${log()}`);
+  }
   return {
     busAddress,
     log,
