@@ -114,7 +114,7 @@ describe("the peers", () => {
       [`127.0.0.3:${port}`, "lost", false],
     ]);
     expect(directory.live()).toEqual([]);
-    expect((directory.list()[2]?.status as { address: string }).address).toBe("127.0.0.3:3632");
+    expect(directory.list()[2]?.status).toMatchObject({ address: "127.0.0.3:3632" });
     expect(log.join("")).toContain(`peer 127.0.0.3:${port} left out of /hosts: 2 polls failed in a row (HTTP 500)`);
     answers["127.0.0.2"] = "live";
     answers["127.0.0.3"] = "live";
