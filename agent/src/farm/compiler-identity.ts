@@ -1,7 +1,8 @@
 /**
  * @module What each whitelisted compiler is, as the distcc client tells compilers apart for
  * zeroconf: `-dumpmachine` and `-dumpversion` (the C server asks `cc` the same in gcc-id.c).
- * Asked once at start-up, in the background; /status and zeroconf publish the answers.
+ * Asked once, in the background, when first needed (zeroconf at start-up, else the first
+ * /status); /status and zeroconf publish the answers.
  */
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 
@@ -16,20 +17,40 @@ export interface CompilerIdentity {
 const ASK_TIMEOUT_MS = 10_000;
 
 async function ask(path: string, flag: string, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  let proc: ReturnType<typeof Bun.spawn> | undefined;
+  let timer: Timer | undefined;
   try {
-    const proc = Bun.spawn([path, flag], {
+    // A group of its own: a wrapper's background children go with it, also on a timeout.
+    proc = Bun.spawn([path, flag], {
       env: env as Record<string, string>,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "ignore",
-      timeout: ASK_TIMEOUT_MS,
+      detached: true,
     });
-    const [text, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, ASK_TIMEOUT_MS);
+    });
+    const answered = Promise.all([new Response(proc.stdout as ReadableStream).text(), proc.exited]);
+    const result = await Promise.race([answered, timedOut]);
+    if (result === undefined) return undefined;
+    const [text, code] = result;
     // As the C server: the first word of the first line.
     const answer = text.split("\n")[0]?.trim().split(/\s/)[0];
     return code === 0 && answer ? answer : undefined;
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
+    if (proc) killGroup(proc.pid);
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Gone already, as it should be.
   }
 }
 

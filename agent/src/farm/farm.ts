@@ -46,6 +46,14 @@ export function startFarm(options: FarmOptions): Farm {
   };
   const id = randomUUID();
   let compilers: readonly CompilerIdentity[] = options.whitelist.names.map((name) => ({ name, machine: undefined, version: undefined }));
+  // Compilers run only when an answer is wanted: an agent that nobody asks never starts one.
+  let identified: Promise<void> | undefined;
+  const identify = () => {
+    identified ??= identifyCompilers(options.whitelist, options.env).then((found) => {
+      compilers = found;
+    });
+    return identified;
+  };
   const status = () =>
     agentStatus({
       id,
@@ -55,7 +63,10 @@ export function startFarm(options: FarmOptions): Farm {
       running: options.running,
       queued: options.queued,
       draining: options.draining,
-      compilers: () => compilers,
+      compilers: () => {
+        void identify();
+        return compilers;
+      },
       extra: options.statusSections ?? {},
     });
   const poller = new PeerPoller({
@@ -81,18 +92,19 @@ export function startFarm(options: FarmOptions): Farm {
   log.notice("dcc_advertise", `clients should use ${formatAddress(advertised.host, advertised.port)}/${config.jobs}`);
   let zeroconf: ZeroconfPublication | undefined;
   let withdrawn = false;
-  const identified = identifyCompilers(options.whitelist, options.env).then((found) => {
-    compilers = found;
-    if (farm.zeroconf && !withdrawn)
-      zeroconf = publishZeroconf({
-        port: config.port,
-        jobs: config.jobs,
-        version: options.version,
-        compilers: found,
-        advertisedHost: advertised.host,
-        log,
-      });
-  });
+  const published = farm.zeroconf
+    ? identify().then(() => {
+        if (!withdrawn)
+          zeroconf = publishZeroconf({
+            port: config.port,
+            jobs: config.jobs,
+            version: options.version,
+            compilers,
+            advertisedHost: advertised.host,
+            log,
+          });
+      })
+    : undefined;
   const withdraw = async () => {
     withdrawn = true;
     await zeroconf?.withdraw();
@@ -103,6 +115,7 @@ export function startFarm(options: FarmOptions): Farm {
     withdraw,
     async stop() {
       poller.stop();
+      await published;
       await identified;
       await withdraw();
       await poller.settled();

@@ -35,7 +35,12 @@ describe("the farm on loopback", () => {
       .sort((x, y) => Number(x.split(/[:/]/)[1]) - Number(y.split(/[:/]/)[1]))
       .join(" ");
     for (const port of [statsA, statsB]) await until(async () => (await get(port, "/hosts")).body === `${line}\n`, `/hosts on ${port}`);
-    const status = JSON.parse((await get(statsA, "/status")).body);
+    // The compilers are asked once /status is first wanted (the peers' polls did that).
+    let status: Record<string, unknown> & { compilers: { machine?: string }[] } = { compilers: [] };
+    await until(async () => {
+      status = JSON.parse((await get(statsA, "/status")).body);
+      return status.compilers.every((compiler) => compiler.machine !== undefined);
+    }, "the compilers' identities");
     expect(status).toEqual({
       id: expect.any(String),
       version: expect.any(String),
