@@ -217,6 +217,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
       running: () => ctx.slots.active,
       queued: () => ctx.slots.queued,
       draining: () => lifecycle.draining,
+      // /status sections of other modules, by name (cache, sandbox), each read per request.
       statusSections: {},
     });
     if (config.stats) {

@@ -92,19 +92,18 @@ export function startFarm(options: FarmOptions): Farm {
   log.notice("dcc_advertise", `clients should use ${formatAddress(advertised.host, advertised.port)}/${config.jobs}`);
   let zeroconf: ZeroconfPublication | undefined;
   let withdrawn = false;
-  const published = farm.zeroconf
-    ? identify().then(() => {
-        if (!withdrawn)
-          zeroconf = publishZeroconf({
-            port: config.port,
-            jobs: config.jobs,
-            version: options.version,
-            compilers,
-            advertisedHost: advertised.host,
-            log,
-          });
-      })
-    : undefined;
+  if (farm.zeroconf)
+    void identify().then(() => {
+      if (!withdrawn)
+        zeroconf = publishZeroconf({
+          port: config.port,
+          jobs: config.jobs,
+          version: options.version,
+          compilers,
+          advertisedHost: advertised.host,
+          log,
+        });
+    });
   const withdraw = async () => {
     withdrawn = true;
     await zeroconf?.withdraw();
@@ -115,8 +114,6 @@ export function startFarm(options: FarmOptions): Farm {
     withdraw,
     async stop() {
       poller.stop();
-      await published;
-      await identified;
       await withdraw();
       await poller.settled();
     },
