@@ -417,31 +417,40 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
     for (const node of nodes) expect(compiledFrom(node, allowed)).toBeGreaterThan(0);
   });
 
-  test("--zeroconf: Debian's client with +zeroconf finds the agent and compiles through it; gone within 5 s of SIGTERM", async () => {
+  test("--zeroconf: Debian's client with +zeroconf finds the agent and compiles through it; a surge agent beside an avahi-daemon keeps it listed; gone within 5 s of the last SIGTERM", async () => {
     const node: Node = { host: network.addHost("z1", "10.213.0.21"), tmpDir: sharedTempDir("cluster-z1-"), agent: undefined as never };
     const client = network.addHost("zc", "10.213.1.31");
-    const avahi = await startAvahi(client, `dcc-client-${process.pid}`);
+    let clientAvahi: Awaited<ReturnType<typeof startAvahi>> | undefined;
+    let nodeAvahi: Awaited<ReturnType<typeof startAvahi>> | undefined;
+    let surge: Agent | undefined;
     // The client browses the subtype of its own `cc`: here the PowerPC compiler.
     const ccDir = sharedTempDir("cluster-cc-");
     symlinkSync("/usr/bin/powerpc-linux-gnu-gcc", join(ccDir, "cc"));
     const distccDir = sharedTempDir("cluster-zeroconf-distcc-dir-");
     const hostsFile = join(distccDir, "zeroconf/hosts");
     const entry = `${node.host.address}:3632/${JOBS}`;
-    const env = {
-      DISTCC_HOSTS: "+zeroconf",
-      DBUS_SYSTEM_BUS_ADDRESS: avahi.busAddress,
-      PATH: `${ccDir}:${toolchain().bin}:${process.env.PATH}`,
-    };
-    const hostsNow = () => {
+
+    /** How many services in the client's zeroconf hosts file are this node's agent. */
+    const listed = () => {
       try {
-        return readFileSync(hostsFile, "utf8");
+        return readFileSync(hostsFile, "utf8")
+          .split("\n")
+          .filter((line) => line === entry).length;
       } catch {
-        return "";
+        return 0;
       }
     };
     try {
+      // First without an avahi-daemon on the node: the agent is its own mDNS responder.
       node.agent = spawnAgent(node, ["--zeroconf"]);
       await until(() => node.agent.log.includes("published distcc@"), "the agent to publish itself");
+      // The client's avahi-daemon starts after the announcement: it finds the agent by asking.
+      clientAvahi = await startAvahi(client, `dcc-client-${process.pid}`);
+      const env = {
+        DISTCC_HOSTS: "+zeroconf",
+        DBUS_SYSTEM_BUS_ADDRESS: clientAvahi.busAddress,
+        PATH: `${ccDir}:${toolchain().bin}:${process.env.PATH}`,
+      };
       const dir = project();
       const compile = (out: string) =>
         distcc([GCC, "-O2", "-Iinclude", "-c", "unit5.c", "-o", out], {
@@ -453,19 +462,31 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
         });
       // The first client starts the zeroconf daemon, which keeps $DISTCC_DIR/zeroconf/hosts.
       await compile("first.o");
-      await until(() => hostsNow().includes(entry), "the agent in the client's zeroconf hosts file");
+      await until(() => listed() === 1, "the agent in the client's zeroconf hosts file");
       const result = await compile("unit5.o");
       expect(result.exitCode).toBe(0);
       expect(result.log).toContain(node.host.address);
       expect(compiledFrom(node, client)).toBeGreaterThan(0);
+      // A rolling restart beside the node's own avahi-daemon: the surge agent shares port 5353
+      // with it and the old agent, and takes the next name.
+      nodeAvahi = await startAvahi(node.host, `dcc-node-${process.pid}`);
+      surge = spawnAgent(node, ["--zeroconf"]);
+      await until(() => surge?.log.includes("published distcc@") ?? false, "the surge agent to publish itself");
+      expect(surge.log).toMatch(/published distcc@\S+ #2 /);
+      await until(() => listed() === 2, "both agents in the zeroconf hosts file");
       node.agent.proc.kill("SIGTERM");
-      await until(() => !hostsNow().includes(entry), "the agent to leave the zeroconf hosts file", 5000);
+      await until(() => listed() === 1, "the old agent to leave the zeroconf hosts file", 5000);
       expect(await node.agent.proc.exited).toBe(0);
       expect(node.agent.log).toContain("withdrew distcc@");
+      surge.proc.kill("SIGTERM");
+      await until(() => listed() === 0, "the last agent to leave the zeroconf hosts file", 5000);
+      expect(await surge.proc.exited).toBe(0);
     } finally {
       node.agent?.proc.kill("SIGKILL");
+      surge?.proc.kill("SIGKILL");
       stopZeroconfDaemon(join(distccDir, "zeroconf/lock"));
-      await avahi.stop();
+      await nodeAvahi?.stop();
+      await clientAvahi?.stop();
     }
   });
 });

@@ -5,7 +5,9 @@
  * `_<machine>--<version>._sub._distcc._tcp` per distinct whitelisted compiler (the client
  * browses the subtype of its own `cc`). Our own mDNS responder (bonjour-service over
  * multicast-dns), so it needs no avahi-daemon, and shares port 5353 with one if it runs.
- * Withdrawn with goodbye packets (TTL 0) when the agent drains or stops.
+ * A name already on the network (the agent being replaced on this host during a rolling
+ * restart) makes it `distcc@HOST #2` and so on, as avahi's alternative names do for the C
+ * server. Withdrawn with goodbye packets (TTL 0) when the agent drains or stops.
  */
 
 import { arch, availableParallelism, hostname, networkInterfaces } from "node:os";
@@ -30,6 +32,8 @@ export interface ZeroconfPublication {
 
 /** How long a withdrawal may wait for its goodbye packets to be sent. */
 const GOODBYE_TIMEOUT_MS = 2000;
+/** How long the agent listens for the names already published before it picks its own. */
+const NAME_SCAN_MS = 1000;
 
 /** The C server's compiled-in GNU_HOST, for the `gnuhost` TXT record. */
 function gnuHost(): string {
@@ -67,43 +71,61 @@ export function publishZeroconf(options: ZeroconfOptions): ZeroconfPublication {
   const { log } = options;
   const host = hostname();
   const iface = multicastInterface(options.advertisedHost);
-  // bonjour-service hands these options to multicast-dns, whose `interface` its types omit.
-  const mdnsOptions = (iface ? { interface: iface } : {}) as ConstructorParameters<typeof Bonjour>[0];
+  // bonjour-service hands these options to multicast-dns, whose `interface` and `bind` its
+  // types omit. `interface` alone would bind that unicast address, where no multicast query
+  // arrives: the socket binds the wildcard and joins the group on the interface.
+  const mdnsOptions = (iface ? { interface: iface, bind: "0.0.0.0" } : {}) as ConstructorParameters<typeof Bonjour>[0];
   const bonjour = new Bonjour(mdnsOptions, (error: Error) => log.warning("dcc_zeroconf", `mDNS: ${error.message}`));
   const { txt, subtypes } = zeroconfRecords(options);
   if (subtypes.length === 0)
     log.warning("dcc_zeroconf", "no whitelisted compiler answered -dumpmachine/-dumpversion: publishing no subtype");
-  const service = bonjour.publish({
-    name: `distcc@${host}`,
-    type: "distcc",
-    protocol: "tcp",
-    port: options.port,
-    host: `${host}.local`,
-    txt,
-    subtypes,
-    disableIPv6: true,
+  const taken = new Set<string>();
+  const scan = bonjour.find({ type: "distcc", protocol: "tcp" }, (found) => taken.add(found.name));
+  let withdrawn = false;
+  const base = `distcc@${host}`;
+  let name = base;
+  const publishing = Bun.sleep(NAME_SCAN_MS).then(() => {
+    scan.stop();
+    if (withdrawn) return;
+    for (let n = 2; taken.has(name); n++) name = `${base} #${n}`;
+    // Probed already, by the scan: bonjour-service's own probe gives up silently on a clash.
+    const service = bonjour.publish({
+      name,
+      type: "distcc",
+      protocol: "tcp",
+      port: options.port,
+      host: `${host}.local`,
+      txt,
+      subtypes,
+      disableIPv6: true,
+      probe: false,
+    });
+    service.on("up", () =>
+      log.notice("dcc_zeroconf", `published ${name} (_distcc._tcp, port ${options.port}) over mDNS`, {
+        subtypes: subtypes.join(","),
+        interface: iface,
+      }),
+    );
+    service.on("error", (error: Error) => log.warning("dcc_zeroconf", `cannot publish ${name}: ${error.message}`));
   });
-  service.on("up", () =>
-    log.notice("dcc_zeroconf", `published distcc@${host} (_distcc._tcp, port ${options.port}) over mDNS`, {
-      subtypes: subtypes.join(","),
-      interface: iface,
-    }),
-  );
-  service.on("error", (error: Error) => log.warning("dcc_zeroconf", `cannot publish distcc@${host}: ${error.message}`));
-  let withdrawn: Promise<void> | undefined;
+  let goodbye: Promise<void> | undefined;
   return {
     withdraw() {
-      withdrawn ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(finish, GOODBYE_TIMEOUT_MS);
-        function finish() {
-          clearTimeout(timer);
-          bonjour.destroy();
-          log.notice("dcc_zeroconf", `withdrew distcc@${host} from mDNS`);
-          resolve();
-        }
-        bonjour.unpublishAll(finish);
-      });
-      return withdrawn;
+      withdrawn = true;
+      goodbye ??= publishing.then(
+        () =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(finish, GOODBYE_TIMEOUT_MS);
+            function finish() {
+              clearTimeout(timer);
+              bonjour.destroy();
+              log.notice("dcc_zeroconf", `withdrew ${name} from mDNS`);
+              resolve();
+            }
+            bonjour.unpublishAll(finish);
+          }),
+      );
+      return goodbye;
     },
   };
 }
