@@ -49,6 +49,8 @@ export interface Config {
   readonly jobLifetimeSeconds: number;
   readonly stats: boolean;
   readonly statsPort: number;
+  /** Who may read the stats port's pages (all but /healthz and /readyz): --stats-allow, else `allow`. */
+  readonly statsAllow: AllowList;
   readonly insecure: boolean;
   readonly whitelistFile: string | undefined;
   readonly logLevel: LogLevel;
@@ -71,7 +73,7 @@ export interface Config {
 }
 
 /** Flags whose repetitions add up; every other repeated flag takes its last value. */
-const ACCUMULATED = new Set(["allow", "a", "peers"]);
+const ACCUMULATED = new Set(["allow", "a", "statsAllow", "peers"]);
 
 /** A repeated flag takes its last value, as with the C server's popt (yargs collects them all). */
 function last<T>(value: T | T[]): T {
@@ -136,6 +138,9 @@ export async function parseConfig(
   if (allowDefaulted)
     warnings.push(`No --allow option specified: allowing only private networks and loopback (${PRIVATE_RANGES.join(" ")})`);
   if (allowDefaulted || args.allowPrivate) rules.push(...PRIVATE_RANGES);
+  const statsRules = args.statsAllow as string[];
+  if (statsRules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--stats-allow needs an IP address or CIDR range");
+  const allow = compileAllowList(rules);
   const verbose = args.verbose || args.wizard;
   const lifetime = args.lifetime;
   const jobLifetime = args.jobLifetime;
@@ -146,7 +151,7 @@ export async function parseConfig(
     detach: args.detach && args.fork && !args.wizard && mode === "daemon",
     listen: args.listen,
     port: port("port", args.port),
-    allow: compileAllowList(rules),
+    allow,
     allowDefaulted,
     jobs: integer("jobs", args.jobs, 1, 10_000),
     nice: integer("nice", args.nice, -40, 40),
@@ -156,6 +161,7 @@ export async function parseConfig(
     jobLifetimeSeconds: jobLifetime,
     stats: args.stats,
     statsPort: port("stats-port", args.statsPort),
+    statsAllow: statsRules.length > 0 ? compileAllowList(statsRules, "--stats-allow") : allow,
     insecure: args.enableTcpInsecure,
     whitelistFile: args.whitelist,
     logLevel: verbose ? "debug" : (args.logLevel as LogLevel),

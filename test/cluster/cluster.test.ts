@@ -23,13 +23,13 @@ const SUPPORTED = canCreateNamespaces();
 if (!SUPPORTED) console.error("cluster tests skipped: creating network namespaces needs root and iproute2 (CI runs them)");
 
 const ALLOWED_SUBNET = "10.213.1.0/24";
-/** The agents poll each other's stats port, which the allow list guards too. */
+/** The agents poll each other's stats port: --stats-allow names their subnet too. */
 const NODES_SUBNET = "10.213.0.0/24";
 const UNITS = 18;
 const JOBS = 2;
 /** The chart's distccd.peers.interval and drainDelay for this test, in seconds. */
 const PEERS_INTERVAL = 0.5;
-const DRAIN_DELAY = 2;
+const DRAIN_DELAY = 3;
 const STATS_PORT = 3633;
 
 interface Node {
@@ -60,6 +60,7 @@ function chartArgs(): string[] {
     hostNetwork: true,
     distccd: {
       allow: [NODES_SUBNET, ALLOWED_SUBNET],
+      stats: { allow: [NODES_SUBNET, ALLOWED_SUBNET] },
       jobs: JOBS,
       logLevel: "info",
       drainDelay: DRAIN_DELAY,
@@ -227,6 +228,7 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
   test("the agents run the chart's DaemonSet arguments", () => {
     expect(agentArgs.slice(0, 3)).toEqual(["--daemon", "--no-fork", "--log-stderr"]);
     expect(agentArgs.join(" ")).toContain(`--allow ${NODES_SUBNET} --allow ${ALLOWED_SUBNET}`);
+    expect(agentArgs.join(" ")).toContain(`--stats-allow ${NODES_SUBNET} --stats-allow ${ALLOWED_SUBNET}`);
     expect(agentArgs.join(" ")).toContain(`--peers ${peersName}:${STATS_PORT} --peers-interval ${PEERS_INTERVAL}`);
     expect(agentArgs).toContain("--reuse-port");
     for (const node of nodes) expect(node.agent.log).toContain(`allow=${NODES_SUBNET},${ALLOWED_SUBNET}`);
@@ -260,7 +262,7 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
     await expectObjectsEqualLocal(dir);
   });
 
-  test("a client outside the allow list gets 403 from /status and /hosts; the probes answer anyone", async () => {
+  test("a client outside --stats-allow gets 403 from /status and /hosts; the probes answer anyone", async () => {
     for (const path of ["/status", "/hosts", "/hosts?format=json"])
       expect((await get(outsider, statsUrl(nodes[0] as Node, path))).status).toBe(403);
     expect(await get(outsider, statsUrl(nodes[0] as Node, "/readyz"))).toEqual({ status: 200, body: "ready" });
@@ -348,7 +350,8 @@ describe.skipIf(!SUPPORTED)("a cluster of three nodes", () => {
       cwd: dir,
       prefix: TestNetwork.on(allowed),
     });
-    await untilHostsAre([first, last], [first, last], "the draining node to leave /hosts", DRAIN_DELAY * 1000);
+    // While it still drains: gone from /hosts well inside the delay, which it then outlives.
+    await untilHostsAre([first, last], [first, last], "the draining node to leave /hosts", (DRAIN_DELAY - 0.5) * 1000);
     expect(agent.proc.exitCode).toBeNull();
     expect(await get(allowed, statsUrl(draining, "/readyz"))).toEqual({ status: 503, body: "draining" });
     expect(JSON.parse((await get(allowed, statsUrl(draining, "/status"))).body).draining).toBe(true);

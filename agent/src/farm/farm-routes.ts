@@ -20,10 +20,7 @@ function hostsOf(self: AgentStatus, peers: readonly AgentStatus[]): (HostEntry &
   return agents.map(({ status, self }) => ({ host: status.host, port: status.port, slots: status.slots, self, status }));
 }
 
-/** The response for a farm route, or undefined when the path is not one. */
-export function farmRoute(url: URL, sources: FarmRouteSources): Response | undefined {
-  if (url.pathname === "/status") return json(sources.status());
-  if (url.pathname !== "/hosts") return undefined;
+function hosts(url: URL, sources: FarmRouteSources): Response {
   const pump = ["1", "true", "yes"].includes(url.searchParams.get("pump") ?? "");
   const entries = hostsOf(sources.status(), sources.livePeers());
   const line = hostsLine(entries, pump);
@@ -35,4 +32,12 @@ export function farmRoute(url: URL, sources: FarmRouteSources): Response | undef
     return json({ line, hosts });
   }
   return new Response(`${line}\n`, { headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/** The farm's routes by path, for the stats server (which checks access first). */
+export function farmRoutes(sources: FarmRouteSources): Record<string, (request: Request) => Response> {
+  return {
+    "/status": () => json(sources.status()),
+    "/hosts": (request) => hosts(new URL(request.url), sources),
+  };
 }

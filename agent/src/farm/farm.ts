@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { agentStatus, defaultAdvertisedHost } from "./agent-status.ts";
 import { type CompilerIdentity, identifyCompilers } from "./compiler-identity.ts";
-import { farmRoute } from "./farm-routes.ts";
+import { farmRoutes } from "./farm-routes.ts";
 import { formatAddress } from "./host-list.ts";
 import { type PeerDirectory, PeerPoller } from "./peer-directory.ts";
 import { publishZeroconf, type ZeroconfPublication } from "./zeroconf.ts";
@@ -30,8 +30,8 @@ export interface FarmOptions {
 
 export interface Farm {
   readonly directory: PeerDirectory;
-  /** The response for /status or /hosts; undefined for any other path. */
-  route(url: URL): Response | undefined;
+  /** `/status` and `/hosts`, by path, for the stats server. */
+  readonly routes: Readonly<Record<string, (request: Request) => Response>>;
   /** Takes the agent out of zeroconf (goodbye packets); /status already says draining. */
   withdraw(): Promise<void>;
   stop(): Promise<void>;
@@ -110,7 +110,7 @@ export function startFarm(options: FarmOptions): Farm {
   };
   return {
     directory: poller,
-    route: (url) => farmRoute(url, { status, livePeers: () => poller.live() }),
+    routes: farmRoutes({ status, livePeers: () => poller.live() }),
     withdraw,
     async stop() {
       poller.stop();

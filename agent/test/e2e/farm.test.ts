@@ -57,9 +57,9 @@ describe("the farm on loopback", () => {
     expect(a.log()).toContain(`peer 127.0.0.1:${statsB} is live: 127.0.0.1:${b.port}/5`);
   });
 
-  test("/status and /hosts go through the stats port's access check; the probes do not", async () => {
+  test("/status and /hosts are refused outside --stats-allow; the probes are not", async () => {
     const stats = freePort();
-    await using _agent = await startAgent({ allow: ["10.0.0.0/8"], args: ["--stats", "--stats-port", String(stats)] });
+    await using _agent = await startAgent({ args: ["--stats", "--stats-port", String(stats), "--stats-allow", "10.0.0.0/8"] });
     for (const path of ["/status", "/hosts", "/hosts?format=json&pump=1"]) expect((await get(stats, path)).status).toBe(403);
     expect((await get(stats, "/readyz")).status).toBe(200);
   });
