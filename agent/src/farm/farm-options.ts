@@ -24,7 +24,7 @@ export function farmOptions<T>(y: Argv<T>) {
     .option("advertise", {
       type: "string",
       requiresArg: true,
-      describe: "HOST[:PORT] clients should use for this agent in /status, /hosts and zeroconf (default: --listen and --port)",
+      describe: "HOST[:PORT] clients should use for this agent, in /status and /hosts (default: --listen and --port)",
     })
     .option("zeroconf", {
       type: "boolean",
