@@ -7,6 +7,7 @@ import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import { type FarmConfig, parseFarmConfig } from "./farm/farm-config.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
+import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
 export interface Limits {
@@ -66,6 +67,10 @@ export interface Config {
   readonly limits: Limits;
   /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
   readonly shutdownGraceSeconds: number;
+  /** `--sandbox`: confine compilers with Landlock. */
+  readonly sandbox: SandboxMode;
+  /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
+  readonly sandboxSimulate: string | undefined;
   /** Peers, advertised address, zeroconf, drain delay, SO_REUSEPORT, keepalive. */
   readonly farm: FarmConfig;
   /** Warnings found while reading flags, logged once the logger exists. */
@@ -184,6 +189,8 @@ export async function parseConfig(
       idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
+    sandbox: args.sandbox as SandboxMode,
+    sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
     farm: parseFarmConfig(args, args.stats),
     warnings,
   });

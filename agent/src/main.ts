@@ -16,13 +16,14 @@ import { type Farm, startFarm } from "./farm/farm.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
-import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
+import { startSandbox } from "./sandbox/confined-spawn.ts";
+import { checkRequired, decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -34,6 +35,8 @@ const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_IO_ERROR = 107;
 const EXIT_COMPILER_MISSING = 110;
+/** `--sandbox required` on a kernel that cannot confine: the C server's code for failing to give up privileges. */
+const EXIT_SANDBOX_UNAVAILABLE = 112;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
 /**
@@ -98,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3"));
+    process.stdout.write(`${versionText("1, 2 and 3")}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`);
     return 0;
   }
   if (config.mode === "health-check") {
@@ -135,12 +138,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
     checkTmpDir(config.tmpDir);
+    // Before anything is logged: a refusal to start is the only line.
+    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -157,6 +163,14 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
+    sandbox = startSandbox(sandboxState, {
+      slots: config.mode === "inetd" ? 1 : config.jobs,
+      env,
+      tmpDir: config.tmpDir,
+      whitelist,
+      log,
+    });
     ctx = {
       config,
       whitelist,
@@ -168,8 +182,8 @@ async function main(argv: string[]): Promise<number> {
         maxJobs: config.jobs,
         draining: () => lifecycle.draining,
       }),
-      spawn: spawnProcess,
-      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      spawn: sandbox.spawn,
+      env,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
@@ -180,11 +194,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
-        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.code === "E_CONFIG_NO_WHITELIST"
+          ? EXIT_COMPILER_MISSING
+          : error.code === "E_CONFIG_SANDBOX"
+            ? EXIT_SANDBOX_UNAVAILABLE
+            : EXIT_BAD_ARGUMENTS,
         error.message,
       );
     throw error;
   }
+  ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
@@ -196,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await serve(config, ctx, lifecycle, detachedChild);
   } finally {
+    sandbox.stop();
     ctx.jobDirs.clear();
   }
 }
@@ -235,8 +255,8 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
       running: () => ctx.slots.active,
       queued: () => ctx.slots.queued,
       draining: () => lifecycle.draining,
-      // /status sections of other modules, by name (cache, sandbox), each read per request.
-      statusSections: {},
+      // /status sections of other modules, by name, each read per request.
+      statusSections: { sandbox: sandboxStatus },
     });
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";

@@ -144,6 +144,8 @@ around IPv4 too. $(NODE_IP) and $(POD_IP) are expanded by the kubelet from the p
 {{- end }}
 - --nice
 - {{ .Values.distccd.nice | quote }}
+- --sandbox
+- {{ .Values.distccd.sandbox | quote }}
 - --log-level
 - {{ .Values.distccd.logLevel | quote }}
 {{- if .Values.distccd.verbose }}

@@ -42,6 +42,7 @@ describe("the farm on loopback", () => {
       return status.compilers.every((compiler) => compiler.machine !== undefined);
     }, "the compilers' identities");
     expect(status).toEqual({
+      sandbox: expect.objectContaining({ mode: "auto", enforced: expect.any(Boolean), abi: expect.any(Number) }),
       id: expect.any(String),
       version: expect.any(String),
       address: `127.0.0.1:${a.port}`,
