@@ -75,7 +75,8 @@ export function startFarm(options: FarmOptions): Farm {
     statsPort: config.statsPort,
     selfId: id,
     self: status,
-    statsUrl: `http://${formatAddress(advertised.host, config.statsPort)}`,
+    // Where peers reach this agent's stats port: its own address, as their polls name theirs.
+    statsUrl: `http://${formatAddress(defaultAdvertisedHost(config.listen), config.statsPort)}`,
     log,
     version: options.version,
   });

@@ -13,7 +13,7 @@
  * ```
  *
  * `list()` returns this agent first (`self: true`, its status read now), then every peer that
- * has answered or has been lost, in address order: `name` is the peer's stats endpoint
+ * has answered or has been lost, ordered by name: `name` is the peer's stats endpoint
  * (`HOST:PORT`), `statsUrl` its base URL (`http://HOST:PORT`, append `/status`, `/metrics`,
  * ...), `state` `live`, `draining` or `lost`, and `status` its last `/status` document (kept
  * while it is lost; absent for a peer that never answered). A peer that disappears from DNS
