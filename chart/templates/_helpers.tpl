@@ -151,18 +151,6 @@ around IPv4 too. $(NODE_IP) and $(POD_IP) are expanded by the kubelet from the p
 {{- if .Values.distccd.verbose }}
 - --verbose
 {{- end }}
-{{- if .Values.cache.enabled }}
-- --cache-dir
-- /var/cache/distccd
-- --cache-size
-- {{ .Values.cache.size | quote }}
-{{- end }}
-{{- if include "distcc.sharedCache" . }}
-- --cache-ttl
-- {{ .Values.cache.redis.ttl | quote }}
-- --cache-redis-mode
-- {{ .Values.cache.redis.mode | quote }}
-{{- end }}
 - --shutdown-grace
 - {{ include "distcc.shutdownGrace" . | quote }}
 {{- if and .Values.distccd.peers.enabled .Values.distccd.stats.enabled .Values.headlessService.enabled }}
@@ -182,6 +170,18 @@ around IPv4 too. $(NODE_IP) and $(POD_IP) are expanded by the kubelet from the p
 {{- end }}
 {{- if .Values.distccd.zeroconf }}
 - --zeroconf
+{{- end }}
+{{- if .Values.cache.enabled }}
+- --cache-dir
+- /var/cache/distccd
+- --cache-size
+- {{ .Values.cache.size | quote }}
+{{- end }}
+{{- if include "distcc.sharedCache" . }}
+- --cache-ttl
+- {{ .Values.cache.redis.ttl | quote }}
+- --cache-redis-mode
+- {{ .Values.cache.redis.mode | quote }}
 {{- end }}
 {{- range .Values.distccd.extraArgs }}
 - {{ . | quote }}

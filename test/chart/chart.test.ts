@@ -86,10 +86,6 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "auto",
         "--log-level",
         "notice",
-        "--cache-dir",
-        "/var/cache/distccd",
-        "--cache-size",
-        "2G",
         "--shutdown-grace",
         "20",
         "--peers",
@@ -102,6 +98,10 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "5",
         "--keepalive",
         "60",
+        "--cache-dir",
+        "/var/cache/distccd",
+        "--cache-size",
+        "2G",
       ]);
     });
 
