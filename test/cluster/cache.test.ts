@@ -93,7 +93,8 @@ describe.skipIf(!SUPPORTED)("two nodes and one Redis", () => {
     const container = find(objects, "DaemonSet").spec.template.spec.containers[0];
     const args = container.args as string[];
     expect(JSON.stringify(args)).not.toContain(PASSWORD);
-    const variable = (container.env as { name: string }[])[0]?.name as string;
+    const variable = (container.env as { name: string }[]).find((entry) => entry.name === "DISTCCD_CACHE_REDIS")?.name as string;
+    expect(variable).toBe("DISTCCD_CACHE_REDIS");
     const whitelistDir = sharedTempDir("cluster-cache-whitelist-");
     const whitelist = join(whitelistDir, "whitelist");
     writeFileSync(whitelist, find(objects, "ConfigMap").data?.whitelist ?? "", { mode: 0o644 });
@@ -102,7 +103,8 @@ describe.skipIf(!SUPPORTED)("two nodes and one Redis", () => {
       const cacheDir = join(sharedTempDir(`cluster-cache-${name}-`), "cache");
       const tmp = sharedTempDir(`cluster-cache-tmp-${name}-`);
       mkdirSync(tmp, { recursive: true });
-      const nodeArgs = args.map((arg, j) => (args[j - 1] === "--cache-dir" ? cacheDir : arg));
+      // $(NODE_IP) expanded as the kubelet does; a temp dir stands in for the cache volume.
+      const nodeArgs = args.map((arg, j) => (args[j - 1] === "--cache-dir" ? cacheDir : arg.replace("$(NODE_IP)", host.address)));
       const proc = Bun.spawn([...TestNetwork.on(host), AGENT_BINARY, ...nodeArgs, "--whitelist", whitelist], {
         env: { ...process.env, PATH: `${toolchain().bin}:${process.env.PATH}`, TMPDIR: tmp, [variable]: url },
         stdin: "ignore",
