@@ -3,7 +3,7 @@
  * the exit code: 101 bad options, 102 cannot bind, 110 no compiler whitelist (as the C server).
  */
 import { fstatSync, rmSync, writeFileSync } from "node:fs";
-import { arch } from "node:os";
+import { arch, hostname } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
 import { parser } from "./cli.ts";
 import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
@@ -17,6 +17,9 @@ import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
+import { JobBoard } from "./monitor/job-board.ts";
+import { phaseMetrics } from "./monitor/phase-metrics.ts";
+import type { Monitor } from "./monitor/routes.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
@@ -118,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let monitor: Monitor | undefined;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
@@ -139,17 +143,25 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const stats = new Stats({
+      active: () => slots.active,
+      queued: () => slots.queued,
+      maxJobs: config.jobs,
+      draining: () => lifecycle.draining,
+    });
+    const board = config.stats ? new JobBoard({ slots: config.jobs, observePhase: phaseMetrics(stats.registry) }) : undefined;
+    if (board)
+      monitor = {
+        board,
+        info: { name: hostname(), version: packageJson.version, draining: () => lifecycle.draining, refusals: () => stats.refusals() },
+      };
     ctx = {
       config,
       whitelist,
       log,
       slots,
-      stats: new Stats({
-        active: () => slots.active,
-        queued: () => slots.queued,
-        maxJobs: config.jobs,
-        draining: () => lifecycle.draining,
-      }),
+      stats,
+      jobEvents: board,
       spawn: spawnProcess,
       env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
       connections: new Set<Connection>(),
@@ -175,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
       await serveInetd(ctx);
       return 0;
     }
-    return await serve(config, ctx, lifecycle, detachedChild);
+    return await serve(config, ctx, lifecycle, detachedChild, monitor);
   } finally {
     ctx.jobDirs.clear();
   }
@@ -193,7 +205,13 @@ async function settle(connections: Iterable<Connection>, ms: number): Promise<bo
   return settled;
 }
 
-async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: boolean }, detachedChild: boolean): Promise<number> {
+async function serve(
+  config: Config,
+  ctx: ServerContext,
+  lifecycle: { draining: boolean },
+  detachedChild: boolean,
+  monitor: Monitor | undefined,
+): Promise<number> {
   const { log } = ctx;
   // Handlers first: a SIGTERM right after the pid file appears must still end the server cleanly.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
@@ -216,6 +234,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
+        monitor,
       };
       stats = serveStats(sources, config.listen, config.statsPort);
     }

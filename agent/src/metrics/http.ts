@@ -7,6 +7,7 @@
 import { loadavg } from "node:os";
 import type { Server } from "bun";
 import type { AllowList } from "../allow-list.ts";
+import { type Monitor, monitorRoute } from "../monitor/routes.ts";
 import { CONTENT_TYPE } from "./prometheus.ts";
 import type { Stats } from "./stats.ts";
 import { diskSectors, freeMegabytes, freeMemoryMegabytes, processSummary } from "./system-load.ts";
@@ -19,6 +20,8 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
+  /** The job monitor's /api and /ui, behind the same access check. */
+  readonly monitor?: Monitor;
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -85,6 +88,8 @@ export function serveStats(sources: StatsSources, hostname: string, port: number
         sources.stats.recordRefusal("access-list");
         return text("access denied by --allow\n", 403);
       }
+      const monitored = sources.monitor && monitorRoute(sources.monitor, request, server);
+      if (monitored) return monitored;
       if (path === "/metrics") {
         return new Response(sources.stats.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       }

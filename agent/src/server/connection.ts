@@ -14,6 +14,7 @@ import type { SpawnFn } from "../job/spawn.ts";
 import type { Logger } from "../log.ts";
 import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
+import type { JobEventSink, JobRequest, JobTracker } from "../monitor/job-events.ts";
 import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from "../protocol/index.ts";
 import { scrubDebugInfo } from "../pump/debug-info.ts";
 import { cleanDependencyFile } from "../pump/dependency-file.ts";
@@ -47,6 +48,8 @@ export interface ServerContext {
   readonly bodyMemory: MemoryBudget;
   /** Large buffers (bodies, objects, compressed replies) kept from one job for the next. */
   readonly buffers: BufferPool;
+  /** Where each job's phases are reported (the monitor); absent without a stats port. */
+  readonly jobEvents?: JobEventSink;
 }
 
 /** Larger compressed bodies always stream to a temp file. */
@@ -94,6 +97,8 @@ export class Connection {
   private workingDirectory: string | undefined;
   private file: { name: string; chunks: Uint8Array[] } | undefined;
   private readonly finished = Promise.withResolvers<void>();
+  /** The job as the monitor follows it, from its first byte. */
+  private track: JobTracker | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -120,6 +125,7 @@ export class Connection {
   /** The chunk is only lent: whatever must outlive this call is copied (the listener frees it after). */
   data(chunk: Uint8Array): void {
     if (this.phase !== Phase.Receiving) return;
+    this.track ??= this.ctx.jobEvents?.open(this.peer);
     this.idleTimer?.refresh();
     try {
       this.decoder.push(chunk);
@@ -154,6 +160,7 @@ export class Connection {
         },
       );
       this.ctx.stats.recordJob("REJ_BAD_REQ");
+      this.track?.finish("REJ_BAD_REQ");
     } else if (this.phase === Phase.Running || this.phase === Phase.Replying) {
       this.ctx.log.warning("dcc_collect_child", `client ${this.peer} disconnected, killing job`);
     }
@@ -310,12 +317,14 @@ export class Connection {
       return;
     }
     let release: () => void;
+    this.track?.phase("queued", this.request());
     try {
       release = await this.ctx.slots.acquire(this.abort.signal);
     } catch {
       this.summary(version, "CLI_DISCONN", -1);
       return;
     }
+    this.track?.phase("compiling");
     let result: JobResult;
     try {
       if (version === 2) {
@@ -374,6 +383,7 @@ export class Connection {
 
   private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
     this.phase = Phase.Replying;
+    this.track?.phase("replying", this.request());
     this.unsent = coalesce(encodeReply(version, result, dependencies, (size) => this.borrow(size)));
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
     this.flush(() => this.summary(version, resultClass, result.status));
@@ -424,14 +434,24 @@ export class Connection {
     const message = error instanceof Error ? error.message : String(error);
     this.ctx.log.error("dcc_r_request", `bad request from ${this.peer}: ${message}`, { code });
     this.ctx.stats.recordJob("REJ_BAD_REQ");
+    this.track?.finish("REJ_BAD_REQ");
     this.ctx.stats.recordRefusal(code);
     this.kill();
   }
 
+  /** What the client asked for, as far as it has arrived. */
+  private request(): JobRequest {
+    return {
+      protocol: this.parser.protocol,
+      compiler: this.plan?.compiler ?? this.argv[0] ?? "",
+      source: this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "",
+    };
+  }
+
   private summary(version: ProtocolVersion, result: JobResultClass, status: number): void {
     const ms = Math.round(performance.now() - this.started);
-    const input = this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "";
-    const compiler = this.plan?.compiler ?? this.argv[0] ?? "";
+    const { source: input, compiler } = this.request();
+    this.track?.finish(result);
     this.ctx.stats.recordJob(result, { protocol: version, input, compiler, ms, bytesIn: this.decoder.bytesIn, bytesOut: this.bytesOut });
     this.ctx.log.notice("dcc_job_summary", `client: ${this.peer} ${result}`, {
       protocol: version,
@@ -448,6 +468,8 @@ export class Connection {
 
   private removeJobDir(): void {
     this.deleteJobFiles();
+    // A job that ended without a result (a client gone mid-request, an idle timeout) ends here.
+    this.track?.finish("CLI_DISCONN");
     this.finished.resolve();
   }
 

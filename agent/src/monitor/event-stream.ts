@@ -1,0 +1,56 @@
+/**
+ * @module `GET /api/events`: the board's changes as Server-Sent Events (`started`, `phase`,
+ * `finished`, each with the job as JSON). A reader that falls behind is cut off rather than
+ * buffered for, and the number of readers is capped, so memory stays bounded; EventSource
+ * reconnects by itself and the page reloads /api/jobs when it does.
+ */
+import type { JobBoard } from "./job-board.ts";
+import type { JobEvent } from "./job-events.ts";
+
+/** Open event streams at most, all clients together. */
+export const MAX_EVENT_STREAMS = 64;
+/** Events waiting for one slow reader before it is cut off. */
+const MAX_PENDING_EVENTS = 2000;
+/** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
+const KEEPALIVE_MS = 15_000;
+
+const encoder = new TextEncoder();
+
+export function eventFrame(event: JobEvent): Uint8Array {
+  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.job)}\n\n`);
+}
+
+/** The response for one reader; undefined when MAX_EVENT_STREAMS are open. */
+export function eventStream(board: JobBoard, signal: AbortSignal): Response | undefined {
+  if (board.observerCount >= MAX_EVENT_STREAMS) return undefined;
+  let stop: () => void = () => {};
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const keepalive = setInterval(() => controller.enqueue(encoder.encode(": keepalive\n\n")), KEEPALIVE_MS);
+        const unobserve = board.observe((event) => {
+          if ((controller.desiredSize ?? 0) <= 0) {
+            stop();
+            controller.close();
+            return;
+          }
+          controller.enqueue(eventFrame(event));
+        });
+        stop = () => {
+          clearInterval(keepalive);
+          unobserve();
+          signal.removeEventListener("abort", stop);
+        };
+        signal.addEventListener("abort", stop, { once: true });
+        controller.enqueue(encoder.encode("retry: 2000\n: distccd job events\n\n"));
+      },
+      cancel() {
+        stop();
+      },
+    },
+    { highWaterMark: MAX_PENDING_EVENTS, size: () => 1 },
+  );
+  return new Response(body, {
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
+  });
+}
