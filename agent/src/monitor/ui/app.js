@@ -213,7 +213,8 @@ function bar(job, from, span, now) {
 
 function timelineAgent(name, agent) {
   const block = el("div", "tl-agent");
-  block.append(el("div", "tl-name", name));
+  block.dataset.agent = name;
+  block.append(el("div", "tl-name", agent.state === "lost" ? `${name} (lost)` : name));
   const now = Date.now() + agent.skew;
   const from = now - state.windowMs;
   const jobs = [...agent.finished.values(), ...agent.running.filter((job) => job.slot !== undefined)].filter(

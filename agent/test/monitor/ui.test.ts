@@ -1,0 +1,128 @@
+/**
+ * The /ui page in a real headless Chromium: a slow compile shows in its slot's lane with its
+ * client, compiler, protocol and phase while it runs, then as a bar coloured by its outcome on
+ * the timeline, at desktop and phone widths, with no console errors. Screenshots go to
+ * test-artifacts/. The agent the page is opened on shows its peers' jobs too, and marks a peer
+ * that stops answering.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { JobBoard } from "../../src/monitor/job-board.ts";
+import { monitorRoute } from "../../src/monitor/routes.ts";
+import { type Agent, freePort, startAgent } from "../helpers/agent.ts";
+import { launchBrowser, openPage } from "../helpers/browser.ts";
+import { slowCompiler } from "../helpers/slow-compiler.ts";
+import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
+import { GCC } from "../helpers/toolchain.ts";
+
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let agent: Agent;
+let statsPort: number;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+const slow = slowCompiler();
+
+beforeAll(async () => {
+  statsPort = freePort();
+  [agent, browser] = await Promise.all([
+    startAgent({ ...slow.agentOptions(3, ["--stats", "--stats-port", String(statsPort)]), jobs: 3 }),
+    launchBrowser(),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await agent?.[Symbol.asyncDispose]();
+});
+
+describe("the /ui page", () => {
+  test("a running compile in its lane, then its finished bar, at 1280 px and on a phone", async () => {
+    const url = `http://127.0.0.1:${statsPort}/ui`;
+    const desktop = await openPage(browser, url, DESKTOP);
+    const phone = await openPage(browser, url, PHONE);
+    // Some history first: a compile error and a refused compiler, each a bar of its own colour.
+    expect(parseReply(await exchange(agent.port, compileRequest(1, [GCC, "-c", "bad.c", "-o", "bad.o"], "int x = ;\n"))).status).toBe(
+      1 << 8,
+    );
+    await exchange(agent.port, compileRequest(2, ["/bin/sh", "-c", "evil.c", "-o", "evil.o"], "int y;\n"));
+    const reply = exchange(
+      agent.port,
+      compileRequest(2, [slow.name, "-c", "widget.c", "-o", "widget.o"], "int widget(void) { return 42; }\n"),
+    );
+
+    for (const { page } of [desktop, phone]) {
+      const running = page.locator('.lane .job[data-phase="compiling"]', { hasText: "widget.c" });
+      await running.waitFor({ timeout: 10_000 });
+      const text = await running.textContent();
+      expect(text).toContain("127.0.0.1:");
+      expect(text).toContain("compiling");
+      expect(text).toContain(slow.name);
+      expect(text).toContain("protocol 2");
+      expect(await page.locator(".bar.running").count()).toBeGreaterThan(0);
+    }
+    await desktop.screenshot("ui-1280-running");
+    await phone.screenshot("ui-phone-running");
+
+    expect(parseReply(await reply).status).toBe(0);
+    for (const { page } of [desktop, phone]) {
+      await page.locator('.bar.finished[data-outcome="COMPILE_OK"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator(".lane .job").count()).toBe(0);
+      expect(await page.locator('.bar.finished[data-outcome="COMPILE_ERROR"]').count()).toBe(1);
+      expect(await page.locator('.bar.finished[data-outcome="OTHER"]').count()).toBe(1);
+      const label = await page.locator('.bar.finished[data-outcome="COMPILE_OK"]').getAttribute("aria-label");
+      expect(label).toMatch(
+        /^widget\.c from 127\.0\.0\.1:\d+ · slow-gcc · compiled · \d\.\d s \(receiving .*, queued .*, compiling .*, replying .*\)$/,
+      );
+      expect(await page.locator(".agent .rates").textContent()).toMatch(/3 jobs\/min · refused: .+ 1/);
+    }
+    await desktop.screenshot("ui-1280-finished");
+    await phone.screenshot("ui-phone-finished");
+    // Nothing on the phone is wider than the screen.
+    expect(await phone.page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
+    expect([...desktop.errors, ...phone.errors]).toEqual([]);
+  });
+});
+
+describe("the farm on the page", () => {
+  test("peers appear with their jobs; a stopped one is unreachable, then lost", async () => {
+    const peerOnePort = freePort();
+    const peerTwoPort = freePort();
+    await using peerOne = await startAgent({ ...slow.agentOptions(3, ["--stats", "--stats-port", String(peerOnePort)]), jobs: 2 });
+    const peerTwo = await startAgent({ args: ["--stats", "--stats-port", String(peerTwoPort)], jobs: 1 });
+    const peers = [
+      { name: "peer-one", statsUrl: `http://127.0.0.1:${peerOnePort}`, state: "live" as "live" | "lost" },
+      { name: "peer-two", statsUrl: `http://127.0.0.1:${peerTwoPort}/`, state: "live" as "live" | "lost" },
+    ];
+    // The agent the browser talks to, in this process, with a directory shaped as the farm module's.
+    const monitor = {
+      board: new JobBoard({ slots: 2 }),
+      info: { name: "front", version: "test", draining: () => false, refusals: () => ({}) },
+      peers: { list: () => peers },
+    };
+    using front = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request, server) => monitorRoute(monitor, request, server) ?? new Response("not found", { status: 404 }),
+    });
+    const reply = exchange(peerOne.port, compileRequest(2, [slow.name, "-c", "gadget.c", "-o", "gadget.o"], "int gadget;\n"));
+    const view = await openPage(browser, `http://127.0.0.1:${front.port}/ui/`, DESKTOP);
+    const card = (name: string) => view.page.locator(`.agent[data-agent="${name}"]`);
+    await card("peer-one").locator('.lane .job[data-phase="compiling"]', { hasText: "gadget.c" }).waitFor({ timeout: 10_000 });
+    const cards = await view.page.locator(".agent").all();
+    expect(await Promise.all(cards.map((c) => c.getAttribute("data-agent")))).toEqual(["front", "peer-one", "peer-two"]);
+    expect(await card("peer-one").locator(".meta").textContent()).toContain("2 slots");
+    expect(await card("peer-two").locator(".lane").count()).toBe(1);
+    expect(await card("peer-two").locator(".badge").textContent()).toBe("live");
+    await view.screenshot("ui-1280-farm");
+
+    await peerTwo[Symbol.asyncDispose]();
+    await card("peer-two").locator(".badge", { hasText: "unreachable" }).waitFor({ timeout: 10_000 });
+    (peers[1] as { state: string }).state = "lost";
+    await card("peer-two")
+      .locator(".badge", { hasText: /^lost$/ })
+      .waitFor({ timeout: 10_000 });
+    expect(parseReply(await reply).status).toBe(0);
+    await view.page.locator('.tl-agent[data-agent="peer-one"] .bar.finished[data-outcome="COMPILE_OK"]').waitFor({ timeout: 10_000 });
+    await view.screenshot("ui-1280-farm-lost");
+    expect(view.errors).toEqual([]);
+  });
+});
