@@ -17,6 +17,12 @@ import {
 
 /** Finished jobs kept for /api/jobs and the timeline. */
 export const KEPT_FINISHED = 1000;
+/** Longest compiler or source name kept: a client may send 64 KiB arguments, and 1,000 of them add up. */
+export const MAX_NAME_CHARS = 512;
+
+function clip(name: string): string {
+  return name.length <= MAX_NAME_CHARS ? name : `${name.slice(0, MAX_NAME_CHARS - 1)}…`;
+}
 
 export interface JobBoardOptions {
   /** Compile slots (--jobs): the lanes. */
@@ -135,8 +141,8 @@ export class JobBoard implements JobEventSink {
     if (job.phase === "finished") return;
     if (request !== undefined) {
       job.protocol = request.protocol;
-      job.compiler = request.compiler;
-      job.source = request.source;
+      job.compiler = clip(request.compiler);
+      job.source = clip(request.source);
     }
     if (phase === job.phase) return;
     this.leavePhase(job);

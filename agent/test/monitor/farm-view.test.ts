@@ -1,0 +1,55 @@
+/**
+ * The farm view against peers that misbehave (real HTTP servers on loopback): each gets a
+ * reason on the page and the rest of the farm is still shown; lost peers are not asked.
+ */
+import { expect, test } from "bun:test";
+import { type AgentJobs, agentJobs } from "../../src/monitor/agent-jobs.ts";
+import { farmView, type PeerState } from "../../src/monitor/farm-view.ts";
+import { JobBoard } from "../../src/monitor/job-board.ts";
+
+const info = (name: string) => ({ name, version: "t", draining: () => false, refusals: () => ({ "access-list": 2 }) });
+
+test("peers that answer, fail, lie, flood or are lost: each shown for what it is", async () => {
+  const peerBoard = new JobBoard({ slots: 3 });
+  peerBoard.open("10.0.0.9:5000").phase("queued", { protocol: 3, compiler: "g++", source: "big.cpp" });
+  let asked = 0;
+  const answers: Record<string, (url: URL) => Response> = {
+    good: (url) => Response.json(agentJobs(peerBoard, info("good"), Number(url.searchParams.get("since")))),
+    denied: () => new Response("access denied\n", { status: 403 }),
+    liar: () => Response.json({ agent: "me", running: 3 }),
+    flood: () => new Response(new Uint8Array(9 << 20)),
+  };
+  const servers = Object.entries(answers).map(([name, answer]) => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(request) {
+        asked++;
+        const url = new URL(request.url);
+        return url.pathname === "/api/jobs" ? answer(url) : new Response("wrong path", { status: 404 });
+      },
+    });
+    // A path on statsUrl is replaced by /api/jobs.
+    return { name, state: "live" as PeerState, statsUrl: `http://127.0.0.1:${server.port}/status`, server };
+  });
+  const peers = [
+    ...servers,
+    { name: "gone", state: "lost" as PeerState, statsUrl: "http://127.0.0.1:9/" },
+    { name: "self", state: "live" as PeerState, statsUrl: "http://127.0.0.1:9/" },
+  ];
+  const directory = { list: () => peers };
+  const own: AgentJobs = agentJobs(new JobBoard({ slots: 2 }), info("self"));
+  const view = await farmView(own, directory, 1234);
+  expect(view.agents.map((agent) => [agent.name, agent.state, agent.self, agent.error ?? "", agent.jobs?.agent.slots ?? 0])).toEqual([
+    ["self", "live", true, "", 2],
+    ["denied", "live", false, "HTTP 403", 0],
+    ["flood", "live", false, `answer larger than ${8 << 20} bytes`, 0],
+    ["gone", "lost", false, "", 0],
+    ["good", "live", false, "", 3],
+    ["liar", "live", false, "not an /api/jobs answer", 0],
+  ]);
+  expect(view.agents.find((agent) => agent.name === "good")?.jobs?.queued.map((job) => job.source)).toEqual(["big.cpp"]);
+  // Neither the lost peer nor this agent's own entry in the directory is asked.
+  expect(asked).toBe(4);
+  for (const { server } of servers) server.stop(true);
+});
