@@ -4,7 +4,7 @@
 
 const POLL_MS = 2000;
 /** Soonest refresh after an event: a busy build sends hundreds a second. */
-const EVENT_REFRESH_MS = 250;
+const EVENT_REFRESH_MS = 500;
 /** Finished jobs are asked for from a little before the last answer, for clocks that differ. */
 const SINCE_SLACK_MS = 15_000;
 const KEEP_MS = 15 * 60_000;
