@@ -74,6 +74,9 @@ describe("the /ui page", () => {
       );
       expect(await page.locator(".agent .rates").textContent()).toMatch(/3 jobs\/min · refused: .+ 1/);
     }
+    // A tap on a bar names its job under the timeline (phones have no tooltips).
+    await phone.page.locator('.bar.finished[data-outcome="COMPILE_OK"]').click();
+    expect(await phone.page.locator("#picked").textContent()).toStartWith("widget.c from 127.0.0.1:");
     await desktop.screenshot("ui-1280-finished");
     await phone.screenshot("ui-phone-finished");
     // Nothing on the phone is wider than the screen.

@@ -28,6 +28,8 @@ const state = {
   windowMs: 300_000,
   connected: false,
   lastAnswer: 0,
+  /** While the pointer is on the timeline it stays still, so a bar's tooltip does not vanish. */
+  holdTimeline: false,
 };
 
 function el(tag, className, text) {
@@ -208,6 +210,7 @@ function bar(job, from, span, now) {
   } · ${seconds(end - job.startedAt)}${phases ? ` (${phases})` : ""}`;
   node.title = label;
   node.setAttribute("aria-label", label);
+  node.dataset.label = label;
   return node;
 }
 
@@ -254,8 +257,8 @@ function render() {
   const names = [...state.agents.keys()];
   const agents = document.getElementById("agents");
   agents.replaceChildren(...names.map((name) => agentCard(name, state.agents.get(name))));
-  const timeline = document.getElementById("timeline");
-  timeline.replaceChildren(axis(), ...names.map((name) => timelineAgent(name, state.agents.get(name))));
+  if (!state.holdTimeline)
+    document.getElementById("timeline").replaceChildren(axis(), ...names.map((name) => timelineAgent(name, state.agents.get(name))));
   let running = 0;
   let queued = 0;
   let perMinute = 0;
@@ -289,6 +292,19 @@ const windowSelect = document.getElementById("window");
 windowSelect.addEventListener("change", () => {
   state.windowMs = Number(windowSelect.value);
   render();
+});
+const timeline = document.getElementById("timeline");
+timeline.addEventListener("pointerenter", (event) => {
+  if (event.pointerType === "mouse") state.holdTimeline = true;
+});
+timeline.addEventListener("pointerleave", () => {
+  state.holdTimeline = false;
+  render();
+});
+// Phones have no hover: a tap (or a click) shows the bar's job under the timeline.
+timeline.addEventListener("click", (event) => {
+  const label = event.target.closest(".bar")?.dataset.label;
+  if (label) document.getElementById("picked").textContent = label;
 });
 legend();
 const events = new EventSource("../api/events");
