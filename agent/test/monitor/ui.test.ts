@@ -6,6 +6,7 @@
  * that stops answering.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { AgentJobs } from "../../src/monitor/agent-jobs.ts";
 import { JobBoard } from "../../src/monitor/job-board.ts";
 import { monitorRoute } from "../../src/monitor/routes.ts";
 import { type Agent, freePort, startAgent } from "../helpers/agent.ts";
@@ -13,6 +14,7 @@ import { launchBrowser, openPage } from "../helpers/browser.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
 import { GCC } from "../helpers/toolchain.ts";
+import { until } from "../helpers/wait.ts";
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -86,10 +88,10 @@ describe("the /ui page", () => {
 });
 
 describe("the farm on the page", () => {
-  test("peers appear with their jobs; a stopped one is unreachable, then lost", async () => {
+  test("peers appear with their jobs; a draining one is marked, a stopped one unreachable, then lost", async () => {
     const peerOnePort = freePort();
     const peerTwoPort = freePort();
-    await using peerOne = await startAgent({ ...slow.agentOptions(3, ["--stats", "--stats-port", String(peerOnePort)]), jobs: 2 });
+    await using peerOne = await startAgent({ ...slow.agentOptions(4, ["--stats", "--stats-port", String(peerOnePort)]), jobs: 2 });
     const peerTwo = await startAgent({ args: ["--stats", "--stats-port", String(peerTwoPort)], jobs: 1 });
     const peers = [
       { name: "peer-one", statsUrl: `http://127.0.0.1:${peerOnePort}`, state: "live" as "live" | "lost" },
@@ -125,7 +127,20 @@ describe("the farm on the page", () => {
       .waitFor({ timeout: 10_000 });
     expect(parseReply(await reply).status).toBe(0);
     await view.page.locator('.tl-agent[data-agent="peer-one"] .bar.finished[data-outcome="COMPILE_OK"]').waitFor({ timeout: 10_000 });
+
+    // SIGTERM during a compile: the agent finishes it, and says it is draining meanwhile.
+    const late = exchange(peerOne.port, compileRequest(2, [slow.name, "-c", "late.c", "-o", "late.o"], "int late;\n"));
+    // Straight from the peer, so the drain starts with most of the compile still ahead.
+    await until(async () => {
+      const jobs = (await (await fetch(`http://127.0.0.1:${peerOnePort}/api/jobs`)).json()) as AgentJobs;
+      return jobs.running.some((job) => job.source === "late.c" && job.phase === "compiling");
+    }, "late.c to compile");
+    process.kill(peerOne.pid, "SIGTERM");
+    await card("peer-one")
+      .locator(".badge", { hasText: /^draining$/ })
+      .waitFor({ timeout: 10_000 });
     await view.screenshot("ui-1280-farm-lost");
+    expect(parseReply(await late).status).toBe(0);
     expect(view.errors).toEqual([]);
   });
 });

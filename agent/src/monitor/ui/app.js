@@ -2,7 +2,7 @@
 // and refreshes at once when ../api/events reports a change here. Every name on the page comes
 // from clients, so the page only ever builds text nodes.
 
-const POLL_MS = 2000;
+const POLL_MS = 1000;
 /** Soonest refresh after an event: a busy build sends hundreds a second. */
 const EVENT_REFRESH_MS = 500;
 /** Finished jobs are asked for from a little before the last answer, for clocks that differ. */
