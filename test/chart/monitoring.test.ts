@@ -63,7 +63,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
 
   test("prometheusRule.selector replaces the job matcher", () => {
     const rule = find(render(version, { prometheusRule: { enabled: true, selector: 'app="distcc", env="ci"' } }), "PrometheusRule");
-    expect(rule.spec.groups[0].rules[0].expr).toBe('up{app="distcc", env="ci"} == 0');
+    expect(rule.spec.groups[0].rules[0].expr).toBe('up{app="distcc", env="ci"} == 0 or absent(up{app="distcc", env="ci"})');
   });
 
   test("NOTES tell how to open the live monitor, when the stats port is on", () => {

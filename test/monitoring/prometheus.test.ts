@@ -48,7 +48,10 @@ function firing(alert: string, labels: Record<string, string>, value = "") {
   // biome-ignore lint/suspicious/noExplicitAny: the rendered PrometheusRule's YAML.
   const annotations: Record<string, string> = rule.spec.groups[0].rules.find((r: any) => r.alert === alert).annotations;
   const expand = (text: string) =>
-    text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? "").replace("{{ $value | humanize }}", value);
+    text
+      .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? "")
+      .replace(/\{\{ or \$labels\.(\w+) "([^"]*)" \}\}/g, (_, name: string, otherwise: string) => labels[name] ?? otherwise)
+      .replace("{{ $value | humanize }}", value);
   return {
     exp_labels: { severity: "warning", ...labels },
     exp_annotations: Object.fromEntries(Object.entries(annotations).map(([key, text]) => [key, expand(text)])),
@@ -73,6 +76,17 @@ describe("the PrometheusRule", () => {
         alert_rule_test: [
           { eval_time: "3m", alertname: "DistccAgentDown", exp_alerts: [] },
           { eval_time: "6m", alertname: "DistccAgentDown", exp_alerts: [firing("DistccAgentDown", { job: JOB, instance: "a:3633" })] },
+        ],
+      },
+      {
+        interval: "1m",
+        input_series: [{ series: `up{job="other"}`, values: "1x10" }],
+        alert_rule_test: [
+          {
+            eval_time: "6m",
+            alertname: "DistccAgentDown",
+            exp_alerts: [firing("DistccAgentDown", { job: JOB })],
+          },
         ],
       },
       {

@@ -204,6 +204,8 @@ export class Connection {
         this.refusing(() => {
           this.plan = planCompile(event.argv, this.ctx.whitelist, this.jobDir as string, this.tree?.root);
         });
+        // A pump request's files follow: the monitor names the job while they arrive.
+        this.track?.phase("receiving", this.request());
         return;
       case "file-start":
         this.file = { name: event.name, chunks: [] };
