@@ -8,9 +8,9 @@ import type { JobBoard } from "./job-board.ts";
 import type { JobEvent } from "./job-events.ts";
 
 /** Open event streams at most, all clients together. */
-export const MAX_EVENT_STREAMS = 64;
-/** Events waiting for one slow reader before it is cut off. */
-const MAX_PENDING_EVENTS = 2000;
+export const MAX_EVENT_STREAMS = 32;
+/** Events waiting for one slow reader before it is cut off (about 0.5 MiB of them). */
+const MAX_PENDING_EVENTS = 1000;
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
 
