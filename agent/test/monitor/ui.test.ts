@@ -70,7 +70,7 @@ describe("the /ui page", () => {
       expect(await page.locator(".lane .job").count()).toBe(0);
       expect(await page.locator('.bar.finished[data-outcome="COMPILE_ERROR"]').count()).toBe(1);
       expect(await page.locator('.bar.finished[data-outcome="OTHER"]').count()).toBe(1);
-      const label = await page.locator('.bar.finished[data-outcome="COMPILE_OK"]').getAttribute("aria-label");
+      const label = await page.locator('.bar.finished[data-outcome="COMPILE_OK"]').getAttribute("title");
       expect(label).toMatch(
         /^widget\.c from 127\.0\.0\.1:\d+ · slow-gcc · compiled · \d\.\d s \(receiving .*, queued .*, compiling .*, replying .*\)$/,
       );

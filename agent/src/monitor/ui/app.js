@@ -28,8 +28,6 @@ const state = {
   windowMs: 300_000,
   connected: false,
   lastAnswer: 0,
-  /** While the pointer is on the timeline it stays still, so a bar's tooltip does not vanish. */
-  holdTimeline: false,
 };
 
 function el(tag, className, text) {
@@ -70,7 +68,10 @@ function merge(view) {
       agent.skew = entry.jobs.agent.now - Date.now();
       agent.running = entry.jobs.running;
       agent.queued = entry.jobs.queued;
-      for (const job of entry.jobs.finished) agent.finished.set(jobKey(job), job);
+      for (const job of entry.jobs.finished) {
+        job.key = jobKey(job);
+        agent.finished.set(job.key, job);
+      }
     } else {
       agent.running = [];
       agent.queued = [];
@@ -172,12 +173,20 @@ function agentCard(name, agent) {
   const lanes = el("div", "lanes");
   const bySlot = new Map(agent.running.filter((job) => job.phase === "compiling").map((job) => [job.slot, job]));
   const slots = Math.max(summary?.slots ?? 0, ...[...bySlot.keys()].map((slot) => slot + 1));
-  for (let slot = 0; slot < slots; slot++) {
-    const lane = el("div", "lane");
-    lane.append(el("span", "slot", `slot ${slot + 1}`));
+  // A run of three or more idle slots takes one line, so a 32-slot node still fits the screen.
+  for (let slot = 0; slot < slots; ) {
     const job = bySlot.get(slot);
-    lane.append(job ? jobLine(job, now) : el("div", "idle", "idle"));
+    let idleTo = slot;
+    while (!job && idleTo + 1 < slots && !bySlot.has(idleTo + 1)) idleTo++;
+    const lane = el("div", job ? "lane" : "lane idle-lane");
+    if (job) lane.append(el("span", "slot", `slot ${slot + 1}`), jobLine(job, now));
+    else if (idleTo - slot >= 2) lane.append(el("span", "slot", `slots ${slot + 1}–${idleTo + 1}`), el("div", "idle", "idle"));
+    else {
+      idleTo = slot;
+      lane.append(el("span", "slot", `slot ${slot + 1}`), el("div", "idle", "idle"));
+    }
     lanes.append(lane);
+    slot = idleTo + 1;
   }
   card.append(lanes);
   const moving = agent.running.filter((job) => job.phase !== "compiling");
@@ -194,49 +203,123 @@ function agentCard(name, agent) {
   return card;
 }
 
-function bar(job, from, span, now) {
-  const end = job.endedAt ?? now;
-  const left = Math.max(0, (job.startedAt - from) / span);
-  const width = Math.max(0, (Math.min(end, from + span) - Math.max(job.startedAt, from)) / span);
-  const node = el("div", job.endedAt === undefined ? "bar running" : `bar finished outcome-${outcomeOf(job)}`);
-  node.style.left = `${(left * 100).toFixed(3)}%`;
-  node.style.width = `${(width * 100).toFixed(3)}%`;
-  node.dataset.outcome = job.endedAt === undefined ? "running" : outcomeOf(job);
+/**
+ * The timeline keeps its bars from one render to the next: a finished job's bar never changes,
+ * and time passing moves one strip per row, so a busy farm costs a few new bars a second
+ * instead of thousands. Positions are in the browser's clock, measured from `origin`.
+ */
+const timeline = {
+  layout: "",
+  origin: 0,
+  /** `agent/row` -> the strip that holds the row's bars */
+  strips: new Map(),
+  /** agent -> job key -> { node, finished, seen } */
+  bars: new Map(),
+  /** Counts renders: a bar not seen in this one has left the span. */
+  generation: 0,
+};
+
+function label(job, end) {
   const phases = Object.entries(job.phases)
     .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
     .join(", ");
-  const label = `${job.source ?? "?"} from ${job.client} · ${job.compiler ?? ""} · ${
-    job.endedAt === undefined ? job.phase : (OUTCOMES[outcomeOf(job)] ?? job.outcome)
-  } · ${seconds(end - job.startedAt)}${phases ? ` (${phases})` : ""}`;
-  node.title = label;
-  node.setAttribute("aria-label", label);
-  node.dataset.label = label;
-  return node;
+  const what = job.endedAt === undefined ? job.phase : (OUTCOMES[outcomeOf(job)] ?? job.outcome);
+  return `${job.source ?? "?"} from ${job.client} · ${job.compiler ?? ""} · ${what} · ${seconds(end - job.startedAt)}${phases ? ` (${phases})` : ""}`;
 }
 
-function timelineAgent(name, agent) {
-  const block = el("div", "tl-agent");
-  block.dataset.agent = name;
-  block.append(el("div", "tl-name", agent.state === "lost" ? `${name} (lost)` : name));
-  const now = Date.now() + agent.skew;
-  const from = now - state.windowMs;
-  const jobs = [...agent.finished.values(), ...agent.running.filter((job) => job.slot !== undefined)].filter(
-    (job) => (job.endedAt ?? now) >= from,
-  );
+function place(node, job, agent, now) {
+  const start = job.startedAt - agent.skew;
+  const end = job.endedAt === undefined ? now : job.endedAt - agent.skew;
+  node.style.left = `${(((start - (timeline.origin - state.windowMs)) / state.windowMs) * 100).toFixed(4)}%`;
+  node.style.width = `${((Math.max(0, end - start) / state.windowMs) * 100).toFixed(4)}%`;
+  const finished = job.endedAt !== undefined;
+  node.className = finished ? `bar finished outcome-${outcomeOf(job)}` : "bar running";
+  node.dataset.outcome = finished ? outcomeOf(job) : "running";
+  node.title = label(job, end + agent.skew);
+}
+
+/** The jobs an agent's timeline shows: finished within the span, or running in a slot. */
+function timelineJobs(agent, now) {
+  const from = now + agent.skew - state.windowMs;
+  const running = agent.running.filter((job) => job.slot !== undefined);
+  return [...agent.finished.values(), ...running].filter((job) => job.endedAt === undefined || job.endedAt >= from);
+}
+
+function rowNames(agent, jobs) {
   const slots = Math.max(agent.summary?.slots ?? 0, ...jobs.map((job) => (job.slot ?? -1) + 1));
-  const rows = [];
-  for (let slot = 0; slot < slots; slot++) rows.push({ label: `slot ${slot + 1}`, jobs: [] });
-  const other = { label: "no slot", jobs: [] };
-  for (const job of jobs) (job.slot === undefined ? other : rows[job.slot]).jobs.push(job);
-  if (other.jobs.length > 0) rows.push(other);
-  for (const row of rows) {
-    const line = el("div", "tl-row");
-    const track = el("div", "tl-track");
-    for (const job of row.jobs) track.append(bar(job, from, state.windowMs, now));
-    line.append(el("span", "tl-label", row.label), track);
-    block.append(line);
+  const rows = Array.from({ length: slots }, (_, slot) => `slot ${slot + 1}`);
+  if (jobs.some((job) => job.slot === undefined)) rows.push("no slot");
+  return rows;
+}
+
+/** The timeline's rows, detached: the bars go in before it replaces the old one. */
+function rebuildTimeline(names, rowsByAgent, now) {
+  timeline.origin = now;
+  timeline.strips.clear();
+  timeline.bars.clear();
+  const blocks = names.map((name) => {
+    const agent = state.agents.get(name);
+    const block = el("div", "tl-agent");
+    block.dataset.agent = name;
+    block.append(el("div", "tl-name", agent.state === "lost" ? `${name} (lost)` : name));
+    for (const row of rowsByAgent.get(name)) {
+      const line = el("div", "tl-row");
+      const track = el("div", "tl-track");
+      const strip = el("div", "tl-strip");
+      track.append(strip);
+      line.append(el("span", "tl-label", row), track);
+      block.append(line);
+      timeline.strips.set(`${name}/${row}`, strip);
+    }
+    return block;
+  });
+  return [axis(), ...blocks];
+}
+
+function renderTimeline(names) {
+  const now = Date.now();
+  const jobsByAgent = new Map(names.map((name) => [name, timelineJobs(state.agents.get(name), now)]));
+  const rowsByAgent = new Map(names.map((name) => [name, rowNames(state.agents.get(name), jobsByAgent.get(name))]));
+  const layout = JSON.stringify([
+    state.windowMs,
+    ...names.map((name) => [name, state.agents.get(name).state === "lost", rowsByAgent.get(name)]),
+  ]);
+  let rebuilt;
+  if (layout !== timeline.layout || now - timeline.origin > 10 * state.windowMs) {
+    timeline.layout = layout;
+    rebuilt = rebuildTimeline(names, rowsByAgent, now);
+  } else document.querySelector("#timeline .tl-axis")?.replaceWith(axis());
+  const generation = ++timeline.generation;
+  for (const name of names) {
+    const agent = state.agents.get(name);
+    let bars = timeline.bars.get(name);
+    if (!bars) {
+      bars = new Map();
+      timeline.bars.set(name, bars);
+    }
+    for (const job of jobsByAgent.get(name)) {
+      const key = job.key ?? jobKey(job);
+      let bar = bars.get(key);
+      if (!bar) {
+        bar = { node: el("div", "bar"), finished: false, seen: 0 };
+        bars.set(key, bar);
+        timeline.strips.get(`${name}/${job.slot === undefined ? "no slot" : `slot ${job.slot + 1}`}`)?.append(bar.node);
+      }
+      bar.seen = generation;
+      if (bar.finished) continue;
+      place(bar.node, job, agent, now);
+      bar.finished = job.endedAt !== undefined;
+    }
   }
-  return block;
+  for (const bars of timeline.bars.values())
+    for (const [key, bar] of bars)
+      if (bar.seen !== generation) {
+        bar.node.remove();
+        bars.delete(key);
+      }
+  const shift = `translateX(${(((timeline.origin - now) / state.windowMs) * 100).toFixed(4)}%)`;
+  for (const strip of timeline.strips.values()) strip.style.transform = shift;
+  if (rebuilt) document.getElementById("timeline").replaceChildren(...rebuilt);
 }
 
 function axis() {
@@ -257,8 +340,7 @@ function render() {
   const names = [...state.agents.keys()];
   const agents = document.getElementById("agents");
   agents.replaceChildren(...names.map((name) => agentCard(name, state.agents.get(name))));
-  if (!state.holdTimeline)
-    document.getElementById("timeline").replaceChildren(axis(), ...names.map((name) => timelineAgent(name, state.agents.get(name))));
+  renderTimeline(names);
   let running = 0;
   let queued = 0;
   let perMinute = 0;
@@ -293,18 +375,10 @@ windowSelect.addEventListener("change", () => {
   state.windowMs = Number(windowSelect.value);
   render();
 });
-const timeline = document.getElementById("timeline");
-timeline.addEventListener("pointerenter", (event) => {
-  if (event.pointerType === "mouse") state.holdTimeline = true;
-});
-timeline.addEventListener("pointerleave", () => {
-  state.holdTimeline = false;
-  render();
-});
 // Phones have no hover: a tap (or a click) shows the bar's job under the timeline.
-timeline.addEventListener("click", (event) => {
-  const label = event.target.closest(".bar")?.dataset.label;
-  if (label) document.getElementById("picked").textContent = label;
+document.getElementById("timeline").addEventListener("click", (event) => {
+  const picked = event.target.closest(".bar")?.title;
+  if (picked) document.getElementById("picked").textContent = picked;
 });
 legend();
 const events = new EventSource("../api/events");

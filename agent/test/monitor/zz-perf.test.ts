@@ -1,0 +1,33 @@
+import { test } from "bun:test";
+import { JobBoard } from "../../src/monitor/job-board.ts";
+import { monitorRoute } from "../../src/monitor/routes.ts";
+import { agentJobs } from "../../src/monitor/agent-jobs.ts";
+import { ARTIFACTS, launchBrowser } from "../helpers/browser.ts";
+test("perf", async () => {
+  const boards = Array.from({ length: 8 }, () => new JobBoard({ slots: 16 }));
+  for (const b of boards) for (let i = 0; i < 1000; i++) { const j = b.open("10.0.0.1:1"); j.phase("queued", { protocol: 2, compiler: "gcc", source: `src/file${i}.c` }); j.phase("compiling"); j.phase("replying"); j.finish(i % 17 ? "COMPILE_OK" : "COMPILE_ERROR"); }
+  const info = (n: string) => ({ name: n, version: "t", draining: () => false, refusals: () => ({}) });
+  const peers = boards.slice(1).map((b, i) => { const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json(agentJobs(b, info(`peer${i}`))) }); return { name: `peer${i}`, statsUrl: `http://127.0.0.1:${s.port}`, state: "live" as const }; });
+  using front = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (r, s) => monitorRoute({ board: boards[0] as JobBoard, info: info("front"), peers: { list: () => peers } }, r, s) ?? new Response("", { status: 404 }) });
+  await using browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = []; page.on("pageerror", (e) => errors.push(e.message)); page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(`http://127.0.0.1:${front.port}/ui/`);
+  await page.waitForSelector(".bar.finished");
+  await Bun.sleep(2500);
+  const first = await page.locator(".bar").first().getAttribute("style");
+  const t = await page.evaluate(`(async () => { const out = []; for (let i = 0; i < 5; i++) { const t0 = performance.now(); document.querySelector("#window").value = i % 2 ? "300000" : "900000"; document.getElementById("window").dispatchEvent(new Event("change")); out.push(performance.now() - t0); } return out; })()`);
+  console.log("rebuild ms", t);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable"); await cdp.send("Profiler.start");
+  const t2 = await page.evaluate(`(async () => { const out = []; for (let i = 0; i < 5; i++) { const t0 = performance.now(); document.getElementById("window").dispatchEvent(new Event("change")); out.push(performance.now() - t0); } return out; })()`);
+  console.log("steady ms", t2);
+  const { profile } = (await cdp.send("Profiler.stop")) as any;
+  const self = new Map<string, number>();
+  const dt = profile.timeDeltas as number[]; const byId = new Map(profile.nodes.map((n: any) => [n.id, n]));
+  profile.samples.forEach((id: number, i: number) => { const n: any = byId.get(id); const k = `${n.callFrame.functionName}@${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0)); });
+  console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}ms`).join("\n"));
+  await Bun.sleep(2000);
+  console.log("bars", await page.locator(".bar").count(), "errors", errors, first, await page.locator(".tl-strip").first().getAttribute("style"));
+  await page.screenshot({ path: `${ARTIFACTS}/perf-farm.png`, fullPage: false });
+}, 60000);
