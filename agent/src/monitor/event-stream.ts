@@ -2,7 +2,7 @@
  * @module `GET /api/events`: the board's changes as Server-Sent Events (`started`, `phase`,
  * `finished`, each with the job as JSON). A reader that falls behind is cut off rather than
  * buffered for, and the number of readers is capped, so memory stays bounded; EventSource
- * reconnects by itself and the page reloads /api/jobs when it does.
+ * reconnects by itself and the page then asks for everything again.
  */
 import type { JobBoard } from "./job-board.ts";
 import type { JobEvent } from "./job-events.ts";
@@ -15,9 +15,16 @@ const MAX_PENDING_EVENTS = 1000;
 const KEEPALIVE_MS = 15_000;
 
 const encoder = new TextEncoder();
+/** One event goes to every reader: it is encoded once. */
+const frames = new WeakMap<JobEvent, Uint8Array>();
 
-export function eventFrame(event: JobEvent): Uint8Array {
-  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.job)}\n\n`);
+function eventFrame(event: JobEvent): Uint8Array {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.job)}\n\n`);
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
 /** The response for one reader; undefined when MAX_EVENT_STREAMS are open. */

@@ -191,7 +191,10 @@ export class JobBoard implements JobEventSink {
     while (this.lanes.length > this.slots && this.lanes.at(-1) === undefined) this.lanes.pop();
   }
 
+  /** Every observer gets the same event object (the event stream encodes it once for all). */
   private emit(type: JobEvent["type"], job: JobRecord): void {
-    for (const observer of this.observers) observer({ type, job });
+    if (this.observers.size === 0) return;
+    const event = { type, job };
+    for (const observer of this.observers) observer(event);
   }
 }
