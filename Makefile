@@ -5,7 +5,8 @@ SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 SOURCES := $(shell find agent/src -name '*.ts' -o -path '*/monitor/ui/*') package.json tsconfig.json
 PORT ?= 3632
-# Cross-compile the executable (bun-linux-x64, bun-linux-arm64); empty: this machine.
+# Cross-compile the executable (bun-linux-x64 needs AVX2, bun-linux-x64-baseline runs on any
+# x86-64, bun-linux-arm64); empty: this machine.
 BUN_TARGET ?=
 # JIT tier-up thresholds x50 until the agent listens (it then sets the normal policy): start-up
 # code runs once, and compiling it cost about 5 MiB of idle RSS (make bench).

@@ -28,19 +28,19 @@ export interface AllowList {
   allows(address: string): boolean;
 }
 
-/** `IP` alone means the single address; a bad address or mask is a ConfigError. */
-function parseRule(rule: string): Range {
+/** `IP` alone means the single address; a bad address or mask is a ConfigError naming the flag. */
+function parseRule(rule: string, flag: string): Range {
   try {
     if (rule.includes("/")) return ipaddr.parseCIDR(rule);
     const address = ipaddr.parse(rule);
     return [address, address.kind() === "ipv4" ? 32 : 128];
   } catch (cause) {
-    throw new ConfigError("E_CONFIG_ALLOW", `--allow ${rule}: not an IP address or CIDR range`, { cause });
+    throw new ConfigError("E_CONFIG_ALLOW", `${flag} ${rule}: not an IP address or CIDR range`, { cause });
   }
 }
 
-export function compileAllowList(rules: readonly string[]): AllowList {
-  const ranges = rules.map(parseRule);
+export function compileAllowList(rules: readonly string[], flag = "--allow"): AllowList {
+  const ranges = rules.map((rule) => parseRule(rule, flag));
   const v4 = ranges.filter(([address]) => address.kind() === "ipv4") as [ipaddr.IPv4, number][];
   const v6 = ranges.filter(([address]) => address.kind() === "ipv6") as [ipaddr.IPv6, number][];
   const judge = (text: string): boolean => {

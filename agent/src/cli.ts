@@ -48,6 +48,13 @@ function networkOptions<T>(y: Argv<T>) {
       describe: "Allow private networks and loopback (the default without --allow)",
     })
     .option("stats", { type: "boolean", default: false, describe: "Serve statistics over HTTP" })
+    .option("stats-allow", {
+      type: "string",
+      requiresArg: true,
+      array: true,
+      default: [] as string[],
+      describe: "Allow IP[/BITS] to the stats port's pages but /healthz and /readyz (repeatable; default: the --allow list)",
+    })
     .option("stats-port", { type: "number", requiresArg: true, default: 3633, describe: "Port of the statistics server" });
 }
 

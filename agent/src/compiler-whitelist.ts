@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { ConfigError } from "./errors.ts";
+import { atStartup } from "./startup/path-errors.ts";
 
 /** The C server's compiled-in masquerade directory, also the default whitelist's home. */
 const MASQUERADE_DIR = "/usr/lib/distcc";
@@ -82,12 +83,7 @@ function searchCompiler(name: string, searchPath: string): string | undefined {
 }
 
 function parseWhitelistFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (cause) {
-    throw new ConfigError("E_CONFIG_WHITELIST", `cannot read whitelist ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const text = atStartup("read whitelist", file, () => readFileSync(file, "utf8"));
   const names: string[] = [];
   for (const [index, raw] of text.split("\n").entries()) {
     const line = raw.replace(/#.*/, "").trim();

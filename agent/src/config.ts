@@ -48,6 +48,8 @@ export interface Config {
   readonly jobLifetimeSeconds: number;
   readonly stats: boolean;
   readonly statsPort: number;
+  /** Who may read the stats port's pages (all but /healthz and /readyz): --stats-allow, else `allow`. */
+  readonly statsAllow: AllowList;
   readonly insecure: boolean;
   readonly whitelistFile: string | undefined;
   readonly logLevel: LogLevel;
@@ -119,7 +121,7 @@ export async function parseConfig(
     throw new ConfigError("E_CONFIG_FLAGS", unknown ? `--${unknown}: unknown option` : message, { cause });
   }
   const args = Object.fromEntries(
-    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" ? value : last(value)]),
+    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" || key === "statsAllow" ? value : last(value)]),
   ) as typeof parsed;
   const warnings: string[] = [];
   const mode = chooseMode(args, stdinIsSocket);
@@ -131,6 +133,9 @@ export async function parseConfig(
     warnings.push(`No --allow option specified: allowing only private networks and loopback (${PRIVATE_RANGES.join(" ")})`);
   if (allowDefaulted || args.allowPrivate) rules.push(...PRIVATE_RANGES);
   if (args.zeroconf) warnings.push("--zeroconf is not supported by this server and is ignored");
+  const statsRules = args.statsAllow as string[];
+  if (statsRules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--stats-allow needs an IP address or CIDR range");
+  const allow = compileAllowList(rules);
   const verbose = args.verbose || args.wizard;
   const lifetime = args.lifetime;
   const jobLifetime = args.jobLifetime;
@@ -141,7 +146,7 @@ export async function parseConfig(
     detach: args.detach && args.fork && !args.wizard && mode === "daemon",
     listen: args.listen,
     port: port("port", args.port),
-    allow: compileAllowList(rules),
+    allow,
     allowDefaulted,
     jobs: integer("jobs", args.jobs, 1, 10_000),
     nice: integer("nice", args.nice, -40, 40),
@@ -151,6 +156,7 @@ export async function parseConfig(
     jobLifetimeSeconds: jobLifetime,
     stats: args.stats,
     statsPort: port("stats-port", args.statsPort),
+    statsAllow: statsRules.length > 0 ? compileAllowList(statsRules, "--stats-allow") : allow,
     insecure: args.enableTcpInsecure,
     whitelistFile: args.whitelist,
     logLevel: verbose ? "debug" : (args.logLevel as LogLevel),

@@ -1,8 +1,10 @@
 /**
  * @module Entry point: argv -> Config -> real dependencies -> serve. The only place that sets
- * the exit code: 101 bad options, 102 cannot bind, 110 no compiler whitelist (as the C server).
+ * the exit code: 101 bad options, 102 cannot bind, 107 a start-up path it cannot use (log file,
+ * pid file, whitelist, TMPDIR), 110 no compiler whitelist (as the C server). `distccd probe` is
+ * a client mode with its own options (probe/).
  */
-import { fstatSync, rmSync, writeFileSync } from "node:fs";
+import { fstatSync, rmSync } from "node:fs";
 import { arch, hostname } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
 import { parser } from "./cli.ts";
@@ -19,17 +21,20 @@ import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { JobBoard } from "./monitor/job-board.ts";
 import { phaseMetrics } from "./monitor/phase-metrics.ts";
-import type { Monitor } from "./monitor/routes.ts";
+import { type Monitor, monitorRoutes } from "./monitor/routes.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
+import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
 import { listen } from "./server/listener.ts";
 import { MemoryBudget } from "./server/memory-budget.ts";
+import { atStartup, checkTmpDir, StartupPathError, writePidFile } from "./startup/path-errors.ts";
 
 const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
+const EXIT_IO_ERROR = 107;
 const EXIT_COMPILER_MISSING = 110;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
@@ -63,7 +68,8 @@ function stdinIsSocket(): boolean {
 }
 
 function makeLogger(config: Config): Logger {
-  const target = config.logFile !== undefined ? fileTarget(config.logFile) : stderrTarget();
+  const file = config.logFile;
+  const target = file !== undefined ? atStartup("open log file", file, () => fileTarget(file)) : stderrTarget();
   return new Logger(config.logLevel, config.logFormat, target);
 }
 
@@ -81,6 +87,7 @@ function startupFailure(detachedChild: boolean, code: number, message: string): 
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === PROBE_COMMAND) return runProbe(argv.slice(1));
   let config: Config;
   try {
     config = await parseConfig(argv, process.env, stdinIsSocket());
@@ -111,12 +118,21 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (config.mode === "daemon" && config.detach && !detachedChild) {
+    const pidFile = config.pidFile;
+    try {
+      // Written before the daemon starts, so a pid file nobody can write stops it from starting
+      // at all; the daemon's own pid replaces this one once it is bound.
+      if (pidFile !== undefined) writePidFile(pidFile, process.pid);
+    } catch (error) {
+      return startupFailure(false, EXIT_IO_ERROR, (error as Error).message);
+    }
     const started = await startDetached(argv, process.env);
     if (!started.ok) {
+      if (pidFile !== undefined) rmSync(pidFile, { force: true });
       process.stderr.write(`distccd: ERROR: ${started.message}\n`);
       return started.exitCode;
     }
-    if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${started.pid}\n`);
+    if (pidFile !== undefined) writePidFile(pidFile, started.pid);
     return 0;
   }
   let log: Logger;
@@ -127,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
+    checkTmpDir(config.tmpDir);
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -170,6 +187,7 @@ async function main(argv: string[]): Promise<number> {
       buffers: new BufferPool(KEPT_BUFFER_BYTES),
     };
   } catch (error) {
+    if (error instanceof StartupPathError) return startupFailure(detachedChild, EXIT_IO_ERROR, error.message);
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
@@ -228,15 +246,14 @@ async function serve(
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
       const sources = {
         stats: ctx.stats,
-        allow: config.allow,
+        statsAllow: config.statsAllow,
         tmpDir: config.tmpDir,
         argv0,
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
-        monitor,
       };
-      stats = serveStats(sources, config.listen, config.statsPort);
+      stats = serveStats(sources, config.listen, config.statsPort, monitor ? monitorRoutes(monitor) : {});
     }
   } catch (error) {
     return startupFailure(
@@ -245,7 +262,15 @@ async function serve(
       `failed to bind ${config.listen} port ${config.port}: ${(error as Error).message}`,
     );
   }
-  if (config.pidFile !== undefined && !detachedChild) writeFileSync(config.pidFile, `${process.pid}\n`);
+  if (config.pidFile !== undefined && !detachedChild) {
+    try {
+      writePidFile(config.pidFile, process.pid);
+    } catch (error) {
+      server.stop(true);
+      stats?.stop(true);
+      return startupFailure(detachedChild, EXIT_IO_ERROR, (error as Error).message);
+    }
+  }
   if (detachedChild) reportToParent(`ready ${process.pid}`);
   log.notice("dcc_listen", `listening on ${config.listen}:${server.port}, allowing up to ${config.jobs} active jobs`, {
     allow: config.allow.rules.join(","),

@@ -28,6 +28,24 @@ app.kubernetes.io/name: {{ include "distcc.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+Labels of the helm test pod: the release's, but a name of its own, so that no selector of the
+DaemonSet, the Services or the NetworkPolicy matches it (the DaemonSet would adopt and delete it).
+*/}}
+{{- define "distcc.testLabels" -}}
+helm.sh/chart: {{ include "distcc.chart" . }}
+app.kubernetes.io/name: {{ include "distcc.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{/* An address with its mask: NetworkPolicy ipBlocks and loadBalancerSourceRanges need one. */}}
+{{- define "distcc.cidr" -}}
+{{- if contains "/" . }}{{ . }}{{ else if contains ":" . }}{{ printf "%s/128" . }}{{ else }}{{ printf "%s/32" . }}{{ end }}
+{{- end }}
+
 {{/* Labels of every resource. */}}
 {{- define "distcc.labels" -}}
 helm.sh/chart: {{ include "distcc.chart" . }}
@@ -77,6 +95,8 @@ app.kubernetes.io/component: distccd
 - --daemon
 - --no-fork
 - --log-stderr
+- --listen
+- {{ .Values.distccd.listen | quote }}
 - --port
 - {{ .Values.distccd.port | quote }}
 {{- range .Values.distccd.allow }}
@@ -87,6 +107,10 @@ app.kubernetes.io/component: distccd
 - --stats
 - --stats-port
 - {{ .Values.distccd.stats.port | quote }}
+{{- range .Values.distccd.stats.allow }}
+- --stats-allow
+- {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- if not (kindIs "invalid" .Values.distccd.jobs) }}
 - --jobs
@@ -113,4 +137,31 @@ app.kubernetes.io/component: distccd
 {{- else if eq .Values.service.type "NodePort" }}
 {{- 30362 }}
 {{- end }}
+{{- end }}
+
+{{/*
+A shell line setting $slots to the compile slots of the agent on node $node: distccd.jobs, or
+what the agent defaults to, the node's CPUs + 2 (allocatable CPUs, which may be millicores).
+*/}}
+{{- define "distcc.notes.slots" -}}
+{{- if not (kindIs "invalid" .Values.distccd.jobs) -}}
+slots={{ .Values.distccd.jobs }}
+{{- else -}}
+cpu=$(kubectl get node "$node" -o jsonpath='{.status.allocatable.cpu}'); case $cpu in *m) cpu=$(( ${cpu%m} / 1000 ));; esac; slots=$(( cpu + 2 ))
+{{- end }}
+{{- end }}
+
+{{/* `kubectl get pods` of this release's agents, one line each: status.<field> and the node. */}}
+{{- define "distcc.notes.agents" -}}
+kubectl -n {{ .root.Release.Namespace }} get pods -l app.kubernetes.io/name={{ include "distcc.name" .root }},app.kubernetes.io/instance={{ .root.Release.Name }} -o jsonpath='{range .items[*]}{.status.{{ .field }}} {.spec.nodeName}{"\n"}{end}'
+{{- end }}
+
+{{/* The compiler the helm test probe asks for: tests.compiler, else the whitelist's first. */}}
+{{- define "distcc.tests.compiler" -}}
+{{- default (first .Values.distccd.whitelist) .Values.tests.compiler }}
+{{- end }}
+
+{{/* What `read` takes from each agent line: the address when `ip` is set, the node when slots need it. */}}
+{{- define "distcc.notes.read" -}}
+read -r {{ if .ip }}ip{{ else }}_{{ end }} {{ if kindIs "invalid" .root.Values.distccd.jobs }}node{{ else }}_{{ end }}
 {{- end }}

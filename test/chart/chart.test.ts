@@ -71,6 +71,8 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "--daemon",
         "--no-fork",
         "--log-stderr",
+        "--listen",
+        "::",
         "--port",
         "3632",
         "--allow",
@@ -151,10 +153,22 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       expect(find(objects, "Service", "distcc-headless").spec.clusterIP).toBe("None");
     });
 
-    test("the helm test pod opens the distcc port through the Service", () => {
+    test("the helm test pod compiles through the Service with the agent image's probe", () => {
       const pod = find(objects, "Pod");
       expect(pod.metadata.annotations?.["helm.sh/hook"]).toBe("test");
-      expect(pod.spec.containers[0].command).toEqual(["nc", "-z", "-w", "10", "distcc.build.svc", "3632"]);
+      expect(pod.spec.containers[0].image).toBe(container(objects).image);
+      expect(pod.spec.imagePullSecrets).toEqual([{ name: "ghcr-creds" }]);
+      expect(pod.spec.containers[0].command).toEqual([
+        "/usr/bin/distccd",
+        "probe",
+        "distcc.build.svc:3632",
+        "--compiler",
+        "powerpc-unknown-linux-gnu-gcc",
+        "--expect-machine",
+        "PowerPC",
+        "--timeout",
+        "120",
+      ]);
     });
   });
 
@@ -331,7 +345,11 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       (o) => {
         const policy = find(o, "NetworkPolicy");
         expect(policy.spec.ingress[0]).toEqual({
-          from: [{ ipBlock: { cidr: "10.1.0.0/16" } }, { ipBlock: { cidr: "10.2.0.0/16" } }],
+          from: [
+            { ipBlock: { cidr: "10.1.0.0/16" } },
+            { ipBlock: { cidr: "10.2.0.0/16" } },
+            { podSelector: { matchLabels: { "app.kubernetes.io/name": "distcc-test", "app.kubernetes.io/instance": "distcc" } } },
+          ],
           ports: [{ port: "distcc", protocol: "TCP" }],
         });
         expect(policy.spec.ingress[1]).toEqual({ ports: [{ port: "stats", protocol: "TCP" }] });
@@ -408,10 +426,11 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
   describe("NOTES", () => {
     const notes = (values?: unknown) => renderNotes(version, values);
 
-    test("NodePort: the DISTCC_HOSTS line with every node and the node port, and the allow list", () => {
+    test("NodePort: the DISTCC_HOSTS line with every agent's node, the node port and its slots, and the allow list", () => {
       const text = notes({ distccd: { jobs: 8 } });
       expect(text).toContain("export DISTCC_HOSTS=");
-      expect(text).toContain(":30362/8,lzo");
+      expect(text).toContain("slots=8");
+      expect(text).toContain('printf \'%s:30362/%s,lzo \' "$ip" "$slots"');
       expect(text).toContain("Clients allowed (--allow): 0.0.0.0/0");
     });
 

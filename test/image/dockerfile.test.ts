@@ -18,13 +18,56 @@ describe("the Dockerfile", () => {
     expect(validate(text).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
   });
 
-  test("has a Bun build stage, the Gentoo toolchain, and the runtime", () => {
+  test("has a Bun build stage, the Gentoo toolchain, its slim root, and the runtime", () => {
     expect(dockerfile.getFROMs().map((from) => [from.getBuildStage(), from.getImageName(), from.getImageTag()])).toEqual([
       ["build", "oven/bun", "${BUN_VERSION}-debian"],
       ["portage", "gentoo/portage", "${PORTAGE_TAG}"],
       ["toolchain", "gentoo/stage3", "${STAGE3_TAG}"],
-      ["runtime", "toolchain", null],
+      ["rootfs", "toolchain", null],
+      ["runtime", "scratch", null],
     ]);
+  });
+
+  test("takes gentoo/portage (published for amd64 only; it is data) for the build machine's platform", () => {
+    const portage = dockerfile.getFROMs().find((from) => from.getBuildStage() === "portage");
+    expect(portage?.getPlatformFlag()?.getValue()).toBe("$BUILDPLATFORM");
+  });
+
+  test("builds the toolchain as binary packages, without namespaces, C and C++ only", () => {
+    const run =
+      instructions("RUN")
+        .find((r) => r.getArgumentsContent()?.includes("crossdev --stable"))
+        ?.getArgumentsContent() ?? "";
+    expect(run).toContain(`echo 'FEATURES="\${FEATURES} -ipc-sandbox -network-sandbox -pid-sandbox buildpkg"' >> /etc/portage/make.conf`);
+    expect(run).toContain('echo "cross-${CROSS_TARGET}/gcc -fortran -openmp -sanitize" > /etc/portage/package.use/zz-cross-gcc');
+    // The USE flags go in before crossdev emerges gcc.
+    expect(run.indexOf("zz-cross-gcc")).toBeLessThan(run.indexOf("crossdev --stable"));
+  });
+
+  test("the runtime is only what runs: the toolchain from binary packages into /out, nothing of the build stages", () => {
+    const rootfs =
+      instructions("RUN")
+        .find((r) => r.getArgumentsContent()?.includes("emerge --root=/out"))
+        ?.getArgumentsContent() ?? "";
+    expect(rootfs).toContain("quickpkg --quiet --include-config=y '*/*'");
+    expect(rootfs).toContain("emerge --root=/out --usepkgonly --oneshot --root-deps=rdeps --with-bdeps=n");
+    for (const pkg of ["binutils", "linux-headers", "glibc", "gcc"]) expect(rootfs).toContain(`"cross-\${CROSS_TARGET}/${pkg}"`);
+    const runtimeStart = dockerfile.getFROMs().findIndex((from) => from.getBuildStage() === "runtime");
+    const runtime = dockerfile
+      .getInstructions()
+      .filter((i) => i.getRange().start.line > (dockerfile.getFROMs()[runtimeStart]?.getRange().start.line ?? 0));
+    const copies = runtime
+      .filter((i) => i.getKeyword() === "COPY")
+      .map((c) => [(c as Copy).getFromFlag()?.getValue(), c.getArgumentsContent()]);
+    expect(copies).toEqual([["rootfs", "/out /"]]);
+    expect(runtime.some((i) => i.getKeyword() === "RUN")).toBe(false);
+    // Checked before it ships: the slim root compiles C and C++ and starts the agent.
+    const check =
+      instructions("RUN")
+        .find((r) => r.getArgumentsContent()?.includes("chroot /out"))
+        ?.getArgumentsContent() ?? "";
+    expect(check).toContain('chroot /out "/usr/bin/${CROSS_TARGET}-g++"');
+    expect(check).toContain("chroot /out /usr/bin/distccd --version");
   });
 
   test("builds with the Bun version package.json pins, for a target chosen by build arg", () => {
@@ -33,8 +76,9 @@ describe("the Dockerfile", () => {
     const build = instructions("RUN").find((run) => run.getArgumentsContent()?.includes("make build")) as Run | undefined;
     // BUN_TARGET overrides; by default the platform being built picks bun-linux-x64 or -arm64.
     expect(build?.getArgumentsContent()).toContain('make build BUN_TARGET="$target"');
+    // x64 images get the baseline build: bun-linux-x64 needs AVX2 and dies with "Illegal instruction" without it.
     expect(build?.getArgumentsContent()).toContain(
-      '${BUN_TARGET:-bun-linux-$(if [ "$TARGETARCH" = arm64 ]; then echo arm64; else echo x64; fi)}',
+      '${BUN_TARGET:-bun-linux-$(if [ "$TARGETARCH" = arm64 ]; then echo arm64; else echo x64-baseline; fi)}',
     );
     expect(dockerfile.getARGs().map((arg) => arg.getProperty()?.getName())).toEqual(expect.arrayContaining(["TARGETARCH", "BUN_TARGET"]));
     expect(dockerfile.getFROMs()[0]?.getPlatformFlag()?.getValue()).toBe("$BUILDPLATFORM");
@@ -49,8 +93,9 @@ describe("the Dockerfile", () => {
     const instruction = instructions("RUN").find((r) => r.getArgumentsContent()?.includes("crossdev --stable")) as Run | undefined;
     const run = instruction?.getArgumentsContent() ?? "";
     expect(run).toContain("emerge --quiet --oneshot sys-devel/crossdev");
-    expect(run).toContain("crossdev --stable --target powerpc-unknown-linux-gnu");
-    expect(run).toContain("powerpc-unknown-linux-gnu-g++ --version");
+    expect(run).toContain('crossdev --stable --target "${CROSS_TARGET}"');
+    expect(run).toContain('"${CROSS_TARGET}-g++" --version');
+    expect(argDefault("CROSS_TARGET")).toBe("powerpc-unknown-linux-gnu");
     expect(run).toContain("rm -rf /var/cache/distfiles/*");
     // The ebuild tree is bind-mounted from the portage stage, so it never lands in a layer.
     expect(instruction?.getFlags().map((flag) => `${flag.getName()}=${flag.getValue()}`)).toEqual([
@@ -60,19 +105,21 @@ describe("the Dockerfile", () => {
 
   test("installs the agent as /usr/bin/distccd and the whitelist at /usr/lib/distcc/whitelist", () => {
     const copies = instructions("COPY").map((c) => [(c as Copy).getFromFlag()?.getValue() ?? "", c.getArgumentsContent()]);
-    expect(copies).toContainEqual(["build", "/src/dist/distccd /usr/bin/distccd"]);
-    expect(copies).toContainEqual(["", "image/whitelist /usr/lib/distcc/whitelist"]);
+    expect(copies).toContainEqual(["build", "/src/dist/distccd /out/usr/bin/distccd"]);
+    expect(copies).toContainEqual(["", "image/whitelist /out/usr/lib/distcc/whitelist"]);
     expect(imageWhitelist()).toEqual(["powerpc-unknown-linux-gnu-gcc", "powerpc-unknown-linux-gnu-g++"]);
     const links =
       instructions("RUN")
         .find((r) => r.getArgumentsContent()?.includes("/usr/lib/distcc/"))
         ?.getArgumentsContent() ?? "";
-    for (const name of imageWhitelist()) expect(links).toContain(`/usr/lib/distcc/${name}`);
+    for (const name of imageWhitelist())
+      expect(links).toContain(`"/out/usr/lib/distcc/\${CROSS_TARGET}-${name.replace("powerpc-unknown-linux-gnu-", "")}"`);
   });
 
   test("runs as the non-root distcc user", () => {
     expect(instructions("USER").map((u) => u.getArgumentsContent())).toEqual(["3632:3632"]);
-    expect(text).toContain("useradd --system --uid 3632 --gid distcc");
+    expect(text).toContain("echo 'distcc:x:3632:3632:distcc-agent:/nonexistent:/sbin/nologin' >> /out/etc/passwd");
+    expect(text).toContain("echo 'distcc:x:3632:' >> /out/etc/group");
   });
 
   test("exposes the compile and stats ports", () => {

@@ -83,7 +83,7 @@ test("the chart's defaults and the image agree on port, whitelist path, compiler
   expect(args[args.indexOf("--stats-port") + 1]).toBe("3633");
   const mount = daemonSet.containers[0].volumeMounts.find((m: { name: string }) => m.name === "whitelist");
   expect(mount.mountPath).toBe("/usr/lib/distcc/whitelist");
-  expect(image).toContain("COPY image/whitelist /usr/lib/distcc/whitelist");
+  expect(image).toContain("COPY image/whitelist /out/usr/lib/distcc/whitelist");
   const chartWhitelist = (find(objects, "ConfigMap").data?.whitelist ?? "").split("\n").filter((line) => line && !line.startsWith("#"));
   expect(chartWhitelist).toEqual(imageWhitelist());
   expect(daemonSet.securityContext.runAsUser).toBe(3632);

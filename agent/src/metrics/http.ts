@@ -1,27 +1,26 @@
 /**
  * @module The stats port (`--stats`): the C server's plain-text counters at `/` (distcc-protocol.md
- * §7) and Prometheus metrics at `/metrics`, both behind the compile port's access list; and
- * `/healthz` and `/readyz`, which reveal nothing and answer anyone, so kubelet probes work
- * whatever `--allow` says.
+ * §7) and Prometheus metrics at `/metrics`, behind `--stats-allow` (by default the compile
+ * port's `--allow`); and `/healthz` and `/readyz`, which reveal nothing and answer anyone, so
+ * kubelet probes work whatever the access lists say. Every other route goes through
+ * {@link guarded}: one access check for all of them.
  */
 import { loadavg } from "node:os";
 import type { Server } from "bun";
 import type { AllowList } from "../allow-list.ts";
-import { type Monitor, monitorRoute } from "../monitor/routes.ts";
 import { CONTENT_TYPE } from "./prometheus.ts";
 import type { Stats } from "./stats.ts";
 import { diskSectors, freeMegabytes, freeMemoryMegabytes, processSummary } from "./system-load.ts";
 
 export interface StatsSources {
   readonly stats: Stats;
-  readonly allow: AllowList;
+  /** Who may read every route but the probes (`--stats-allow`). */
+  readonly statsAllow: AllowList;
   readonly tmpDir: string;
   readonly argv0: string;
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
-  /** The job monitor's /api and /ui, behind the same access check. */
-  readonly monitor?: Monitor;
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -73,29 +72,63 @@ function statsText(
   return { text: `${lines.join("\n")}\n`, io: { at: now, sectors } };
 }
 
-export function serveStats(sources: StatsSources, hostname: string, port: number): Server<undefined> {
+const text = (body: string, status = 200) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+
+/** A route's answer to one request that has passed the access check. */
+export type StatsRoute = (request: Request) => Response | Promise<Response>;
+
+/** Kubelet probes: open to anyone, so they must never say more than ok, ready or draining. */
+function probeRoute(path: string, sources: StatsSources): Response | undefined {
+  if (path === "/healthz") return text("ok\n");
+  if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
+  return undefined;
+}
+
+/** The one access check in front of every route but the probes. */
+function guarded(sources: StatsSources, server: Server<undefined>, request: Request, route: StatsRoute): Response | Promise<Response> {
+  const address = server.requestIP(request)?.address ?? "";
+  if (!sources.statsAllow.allows(address)) {
+    sources.stats.recordRefusal("access-list");
+    return text("access denied by --stats-allow\n", 403);
+  }
+  return route(request);
+}
+
+/** The route for a path: an exact key, else the longest key ending in `/` that starts it. */
+function routeFor(table: Readonly<Record<string, StatsRoute>>, path: string): StatsRoute | undefined {
+  const exact = table[path];
+  if (exact) return exact;
+  let best = "";
+  for (const key of Object.keys(table)) if (key.endsWith("/") && path.startsWith(key) && key.length > best.length) best = key;
+  return best ? table[best] : undefined;
+}
+
+/**
+ * Serves the probes, `routes` (a path, or a prefix ending in `/`, to its handler) and the C
+ * server's stats text for any other path, as the C server answers any request with it.
+ */
+export function serveStats(
+  sources: StatsSources,
+  hostname: string,
+  port: number,
+  routes: Readonly<Record<string, StatsRoute>> = {},
+): Server<undefined> {
   let io: { at: number; sectors: number } | undefined;
-  const text = (body: string, status = 200) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+  const statsPage: StatsRoute = () => {
+    const result = statsText(sources, io, Date.now());
+    io = result.io;
+    return text(result.text);
+  };
+  const table: Readonly<Record<string, StatsRoute>> = {
+    "/metrics": () => new Response(sources.stats.registry.render(), { headers: { "content-type": CONTENT_TYPE } }),
+    ...routes,
+  };
   return Bun.serve({
     hostname,
     port,
     fetch(request, server) {
       const path = new URL(request.url).pathname;
-      if (path === "/healthz") return text("ok\n");
-      if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
-      const address = server.requestIP(request)?.address ?? "";
-      if (!sources.allow.allows(address)) {
-        sources.stats.recordRefusal("access-list");
-        return text("access denied by --allow\n", 403);
-      }
-      const monitored = sources.monitor && monitorRoute(sources.monitor, request, server);
-      if (monitored) return monitored;
-      if (path === "/metrics") {
-        return new Response(sources.stats.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
-      }
-      const result = statsText(sources, io, Date.now());
-      io = result.io;
-      return text(result.text);
+      return probeRoute(path, sources) ?? guarded(sources, server, request, routeFor(table, path) ?? statsPage);
     },
   });
 }

@@ -11,8 +11,11 @@ import type { JobEvent } from "./job-events.ts";
 export const MAX_EVENT_STREAMS = 32;
 /** Events waiting for one slow reader before it is cut off (about 0.5 MiB of them). */
 const MAX_PENDING_EVENTS = 1000;
-/** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
-const KEEPALIVE_MS = 15_000;
+/**
+ * A comment line this often keeps a quiet stream open: Bun.serve closes a connection after 10 s
+ * without traffic, and proxies and load balancers after their own idle times.
+ */
+const KEEPALIVE_MS = 5000;
 
 const encoder = new TextEncoder();
 /** One event goes to every reader: it is encoded once. */

@@ -1,9 +1,9 @@
 /**
  * @module The monitor's routes on the stats port: `/api/jobs`, `/api/farm`, `/api/events` and
- * the `/ui` page with its two assets. The stats server calls these after its access check, so
- * whatever guards the stats port guards them.
+ * the `/ui/` page with its two assets. The stats server puts them behind its one access check
+ * (`--stats-allow`), so whatever guards the stats port guards them.
  */
-import type { Server } from "bun";
+import type { StatsRoute } from "../metrics/http.ts";
 import { type AgentInfo, agentJobs } from "./agent-jobs.ts";
 import { eventStream } from "./event-stream.ts";
 import { farmView, type PeerDirectory } from "./farm-view.ts";
@@ -23,14 +23,14 @@ function json(body: unknown): Response {
 }
 
 /** `?since=` as epoch milliseconds; anything else means all kept jobs. */
-function sinceParameter(url: URL): number | undefined {
-  const since = Number(url.searchParams.get("since") ?? Number.NaN);
+function sinceParameter(request: Request): number | undefined {
+  const since = Number(new URL(request.url).searchParams.get("since") ?? Number.NaN);
   return Number.isFinite(since) ? since : undefined;
 }
 
-function asset(path: string, request: Request): Response | undefined {
-  const found = UI_ASSETS[path];
-  if (found === undefined) return undefined;
+function asset(request: Request): Response {
+  const found = UI_ASSETS[new URL(request.url).pathname];
+  if (found === undefined) return new Response("not found\n", { status: 404 });
   if (request.headers.get("if-none-match") === found.etag) return new Response(null, { status: 304, headers: { etag: found.etag } });
   return new Response(found.body, {
     headers: {
@@ -44,27 +44,27 @@ function asset(path: string, request: Request): Response | undefined {
   });
 }
 
-/** The monitor's answer for `path`, or undefined when the path is not the monitor's. */
-export function monitorRoute(monitor: Monitor, request: Request, server: Server<undefined>): Response | Promise<Response> | undefined {
-  const url = new URL(request.url);
-  const path = url.pathname;
-  if (!(path.startsWith("/api/") || path === "/ui" || path.startsWith("/ui/"))) return undefined;
-  if (request.method !== "GET" && request.method !== "HEAD")
-    return new Response("only GET and HEAD\n", { status: 405, headers: { allow: "GET, HEAD" } });
-  switch (path) {
-    case "/api/jobs":
-      return json(agentJobs(monitor.board, monitor.info, sinceParameter(url)));
-    case "/api/farm": {
-      const since = sinceParameter(url);
+/** Reading routes: anything but GET and HEAD is refused. */
+function reading(route: StatsRoute): StatsRoute {
+  return (request) =>
+    request.method === "GET" || request.method === "HEAD"
+      ? route(request)
+      : new Response("only GET and HEAD\n", { status: 405, headers: { allow: "GET, HEAD" } });
+}
+
+/** The monitor's routes for serveStats: exact paths, and `/ui/` for the page and its assets. */
+export function monitorRoutes(monitor: Monitor): Record<string, StatsRoute> {
+  return {
+    "/api/jobs": reading((request) => json(agentJobs(monitor.board, monitor.info, sinceParameter(request)))),
+    "/api/farm": reading((request) => {
+      const since = sinceParameter(request);
       return farmView(agentJobs(monitor.board, monitor.info, since), monitor.peers, since).then(json);
-    }
-    case "/api/events": {
-      // Bun.serve closes a connection idle for 10 s; a quiet event stream is not idle.
-      server.timeout(request, 0);
-      return eventStream(monitor.board, request.signal) ?? new Response("too many event streams open\n", { status: 503 });
-    }
-  }
-  // The page and its assets use relative addresses, so it also works behind a path prefix (kubectl proxy).
-  if (path === "/ui") return new Response(null, { status: 301, headers: { location: "ui/" } });
-  return asset(path, request) ?? new Response("not found\n", { status: 404 });
+    }),
+    "/api/events": reading(
+      (request) => eventStream(monitor.board, request.signal) ?? new Response("too many event streams open\n", { status: 503 }),
+    ),
+    // The page and its assets use relative addresses, so it also works behind a path prefix (kubectl proxy).
+    "/ui": reading(() => new Response(null, { status: 301, headers: { location: "ui/" } })),
+    "/ui/": reading(asset),
+  };
 }

@@ -9,8 +9,10 @@ interface SocketData {
   connection: Connection | undefined;
 }
 
+/** `address:port` for logs; an IPv4 client of a `::` listener is written as IPv4, as it connected. */
 export function formatPeer(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  const plain = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+  return plain.includes(":") ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
 function transportOf(socket: Socket<SocketData>) {

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { eventStream, MAX_EVENT_STREAMS } from "../../src/monitor/event-stream.ts";
 import { JobBoard, MAX_NAME_CHARS } from "../../src/monitor/job-board.ts";
 import type { JobEvent, JobPhase } from "../../src/monitor/job-events.ts";
-import { monitorRoute } from "../../src/monitor/routes.ts";
+import { serveMonitor } from "../helpers/monitor-server.ts";
 import { until } from "../helpers/wait.ts";
 
 function board(options: { slots?: number; keep?: number } = {}) {
@@ -142,13 +142,7 @@ describe("the event stream", () => {
 
   test("a reader that stops reading is cut off; one that reads gets every event", async () => {
     const { jobs } = board();
-    using server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: (request, srv) =>
-        monitorRoute({ board: jobs, info: { name: "t", version: "t", draining: () => false, refusals: () => ({}) } }, request, srv) ??
-        new Response(null, { status: 404 }),
-    });
+    using server = serveMonitor({ board: jobs, info: { name: "t", version: "t", draining: () => false, refusals: () => ({}) } });
     const stalled = connect({ host: "127.0.0.1", port: server.port as number });
     stalled.write(`GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n`);
     stalled.pause();

@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AgentJobs } from "../../src/monitor/agent-jobs.ts";
 import { JobBoard } from "../../src/monitor/job-board.ts";
-import { monitorRoute } from "../../src/monitor/routes.ts";
 import { type Agent, freePort, startAgent } from "../helpers/agent.ts";
 import { launchBrowser, openPage } from "../helpers/browser.ts";
+import { serveMonitor } from "../helpers/monitor-server.ts";
 import { slowCompiler } from "../helpers/slow-compiler.ts";
 import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
 import { GCC } from "../helpers/toolchain.ts";
@@ -103,11 +103,7 @@ describe("the farm on the page", () => {
       info: { name: "front", version: "test", draining: () => false, refusals: () => ({}) },
       peers: { list: () => peers },
     };
-    using front = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: (request, server) => monitorRoute(monitor, request, server) ?? new Response("not found", { status: 404 }),
-    });
+    using front = serveMonitor(monitor);
     const reply = exchange(peerOne.port, compileRequest(2, [slow.name, "-c", "gadget.c", "-o", "gadget.o"], "int gadget;\n"));
     const view = await openPage(browser, `http://127.0.0.1:${front.port}/ui/`, DESKTOP);
     const card = (name: string) => view.page.locator(`.agent[data-agent="${name}"]`);
