@@ -8,7 +8,8 @@ import { serveStats } from "../../src/metrics/http.ts";
 import { Stats } from "../../src/metrics/stats.ts";
 import { type Monitor, monitorRoutes } from "../../src/monitor/routes.ts";
 
-export function serveMonitor(monitor: Monitor): Server<undefined> & Disposable {
+/** Disposable, as every Bun server: `using server = serveMonitor(...)` stops it. */
+export function serveMonitor(monitor: Monitor): Server<undefined> {
   const sources = {
     stats: new Stats({ active: () => 0, queued: () => 0, maxJobs: monitor.board.slots, draining: () => false }),
     statsAllow: compileAllowList(["127.0.0.1"], "--stats-allow"),
@@ -18,6 +19,5 @@ export function serveMonitor(monitor: Monitor): Server<undefined> & Disposable {
     activeJobs: () => 0,
     draining: () => false,
   };
-  const server = serveStats(sources, "127.0.0.1", 0, monitorRoutes(monitor));
-  return Object.assign(server, { [Symbol.dispose]: () => server.stop(true) });
+  return serveStats(sources, "127.0.0.1", 0, monitorRoutes(monitor));
 }
