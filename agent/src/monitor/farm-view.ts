@@ -5,6 +5,7 @@
  * the reason. Without a directory the farm is this agent alone.
  */
 import type { AgentJobs } from "./agent-jobs.ts";
+import { peerAnswer } from "./peer-answer.ts";
 
 export type PeerState = "live" | "draining" | "lost";
 
@@ -52,18 +53,6 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function isAgentJobs(value: unknown): value is AgentJobs {
-  if (typeof value !== "object" || value === null) return false;
-  const jobs = value as Record<string, unknown>;
-  return (
-    typeof jobs.agent === "object" &&
-    jobs.agent !== null &&
-    Array.isArray(jobs.running) &&
-    Array.isArray(jobs.queued) &&
-    Array.isArray(jobs.finished)
-  );
-}
-
 async function askPeer(statsUrl: string, since: number | undefined): Promise<AgentJobs> {
   const url = new URL("/api/jobs", statsUrl);
   if (since !== undefined) url.searchParams.set("since", String(since));
@@ -72,8 +61,8 @@ async function askPeer(statsUrl: string, since: number | undefined): Promise<Age
     await response.body?.cancel();
     throw new Error(`HTTP ${response.status}`);
   }
-  const answer: unknown = JSON.parse(await readCapped(response, MAX_PEER_ANSWER_BYTES));
-  if (!isAgentJobs(answer)) throw new Error("not an /api/jobs answer");
+  const answer = peerAnswer(JSON.parse(await readCapped(response, MAX_PEER_ANSWER_BYTES)));
+  if (answer === undefined) throw new Error("not an /api/jobs answer");
   return answer;
 }
 

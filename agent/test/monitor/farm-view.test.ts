@@ -9,7 +9,7 @@ import { JobBoard } from "../../src/monitor/job-board.ts";
 
 const info = (name: string) => ({ name, version: "t", draining: () => false, refusals: () => ({ "access-list": 2 }) });
 
-test("peers that answer, fail, lie, flood or are lost: each shown for what it is", async () => {
+test("peers that answer, fail, lie, send malformed jobs, flood or are lost: each shown for what it is", async () => {
   const peerBoard = new JobBoard({ slots: 3 });
   peerBoard.open("10.0.0.9:5000").phase("queued", { protocol: 3, compiler: "g++", source: "big.cpp" });
   let asked = 0;
@@ -17,6 +17,16 @@ test("peers that answer, fail, lie, flood or are lost: each shown for what it is
     good: (url) => Response.json(agentJobs(peerBoard, info("good"), Number(url.searchParams.get("since")))),
     denied: () => new Response("access denied\n", { status: 403 }),
     liar: () => Response.json({ agent: "me", running: 3 }),
+    sloppy: () =>
+      Response.json({
+        agent: { name: "sloppy", slots: "many", refusals: { "access-list": 3, odd: "x" }, draining: "yes" },
+        running: [
+          { id: 1, client: "10.0.0.2:1", phase: "compiling", startedAt: 5, phases: { receiving: 2, compiling: "long" } },
+          "junk",
+          { id: "2" },
+        ],
+        finished: [{ id: 3, client: "10.0.0.3:1", phase: "sideways", startedAt: 1 }],
+      }),
     flood: () => new Response(new Uint8Array(9 << 20)),
   };
   const servers = Object.entries(answers).map(([name, answer]) => {
@@ -47,9 +57,15 @@ test("peers that answer, fail, lie, flood or are lost: each shown for what it is
     ["gone", "lost", false, "", 0],
     ["good", "live", false, "", 3],
     ["liar", "live", false, "not an /api/jobs answer", 0],
+    ["sloppy", "live", false, "", 0],
   ]);
+  // A peer's malformed jobs and fields are dropped or emptied, not passed on to the page.
+  const sloppy = view.agents.find((agent) => agent.name === "sloppy")?.jobs;
+  expect(sloppy?.agent).toMatchObject({ slots: 0, draining: false, refusals: { "access-list": 3 }, version: "unknown" });
+  expect(sloppy?.running.map((job) => [job.id, job.phases])).toEqual([[1, { receiving: 2 }]]);
+  expect([sloppy?.queued, sloppy?.finished]).toEqual([[], []]);
   expect(view.agents.find((agent) => agent.name === "good")?.jobs?.queued.map((job) => job.source)).toEqual(["big.cpp"]);
   // Neither the lost peer nor this agent's own entry in the directory is asked.
-  expect(asked).toBe(4);
+  expect(asked).toBe(5);
   for (const { server } of servers) server.stop(true);
 });
