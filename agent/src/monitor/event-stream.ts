@@ -30,9 +30,14 @@ function eventFrame(event: JobEvent): Uint8Array {
   return frame;
 }
 
+const HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" };
+
 /** The response for one reader; undefined when MAX_EVENT_STREAMS are open. */
-export function eventStream(board: JobBoard, signal: AbortSignal): Response | undefined {
+export function eventStream(board: JobBoard, request: Request): Response | undefined {
   if (board.observerCount >= MAX_EVENT_STREAMS) return undefined;
+  // Nobody reads a HEAD response's body: no stream, or it would observe the board for ever.
+  if (request.method === "HEAD") return new Response(null, { headers: HEADERS });
+  const { signal } = request;
   let stop: () => void = () => {};
   const body = new ReadableStream<Uint8Array>(
     {
@@ -60,7 +65,5 @@ export function eventStream(board: JobBoard, signal: AbortSignal): Response | un
     },
     { highWaterMark: MAX_PENDING_EVENTS, size: () => 1 },
   );
-  return new Response(body, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
-  });
+  return new Response(body, { headers: HEADERS });
 }

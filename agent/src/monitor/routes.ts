@@ -61,7 +61,7 @@ export function monitorRoutes(monitor: Monitor): Record<string, StatsRoute> {
       return farmView(agentJobs(monitor.board, monitor.info, since), monitor.peers, since).then(json);
     }),
     "/api/events": reading(
-      (request) => eventStream(monitor.board, request.signal) ?? new Response("too many event streams open\n", { status: 503 }),
+      (request) => eventStream(monitor.board, request) ?? new Response("too many event streams open\n", { status: 503 }),
     ),
     // The page and its assets use relative addresses, so it also works behind a path prefix (kubectl proxy).
     "/ui": reading(() => new Response(null, { status: 301, headers: { location: "ui/" } })),

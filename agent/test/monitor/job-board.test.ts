@@ -133,10 +133,16 @@ describe("the event stream", () => {
   test(`at most ${MAX_EVENT_STREAMS} readers at once`, () => {
     const { jobs } = board();
     const open = new AbortController();
-    const streams = Array.from({ length: MAX_EVENT_STREAMS }, () => eventStream(jobs, open.signal));
+    const request = () => new Request("http://127.0.0.1/api/events", { signal: open.signal });
+    const streams = Array.from({ length: MAX_EVENT_STREAMS }, () => eventStream(jobs, request()));
     expect(streams.every((stream) => stream?.status === 200)).toBe(true);
-    expect(eventStream(jobs, open.signal)).toBeUndefined();
+    expect(eventStream(jobs, request())).toBeUndefined();
     open.abort();
+    expect(jobs.observerCount).toBe(0);
+    // A HEAD request gets the headers and leaves nothing observing.
+    expect(eventStream(jobs, new Request("http://127.0.0.1/api/events", { method: "HEAD" }))?.headers.get("content-type")).toStartWith(
+      "text/event-stream",
+    );
     expect(jobs.observerCount).toBe(0);
   });
 
@@ -177,5 +183,7 @@ describe("the event stream", () => {
     reader.abort();
     await reading;
     stalled.destroy();
+    // A reader that hangs up stops observing.
+    await until(() => jobs.observerCount === 0, "the reading client's stream to end");
   });
 });
