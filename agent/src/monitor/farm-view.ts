@@ -66,7 +66,10 @@ async function askPeer(statsUrl: string, since: number | undefined): Promise<Age
   return answer;
 }
 
-export async function farmView(own: AgentJobs, peers: PeerDirectory | undefined, since: number | undefined): Promise<FarmView> {
+/** Per agent, the time (in that agent's clock) after which its finished jobs are wanted. */
+export type SinceFor = (agent: string) => number | undefined;
+
+export async function farmView(own: AgentJobs, peers: PeerDirectory | undefined, since: SinceFor): Promise<FarmView> {
   const self: FarmAgent = { name: own.agent.name, state: own.agent.draining ? "draining" : "live", self: true, jobs: own };
   const others = (peers?.list() ?? []).filter((peer) => peer.name !== own.agent.name);
   const answers = await Promise.all(
@@ -74,7 +77,7 @@ export async function farmView(own: AgentJobs, peers: PeerDirectory | undefined,
       const base = { name: peer.name, state: peer.state, self: false, statsUrl: peer.statsUrl };
       if (peer.state === "lost") return base;
       try {
-        return { ...base, jobs: await askPeer(peer.statsUrl, since) };
+        return { ...base, jobs: await askPeer(peer.statsUrl, since(peer.name)) };
       } catch (error) {
         const timedOut = error instanceof Error && error.name === "TimeoutError";
         return { ...base, error: timedOut ? `no answer in ${PEER_TIMEOUT_MS} ms` : error instanceof Error ? error.message : String(error) };

@@ -6,7 +6,7 @@
 import type { StatsRoute } from "../metrics/http.ts";
 import { type AgentInfo, agentJobs } from "./agent-jobs.ts";
 import { eventStream } from "./event-stream.ts";
-import { farmView, type PeerDirectory } from "./farm-view.ts";
+import { farmView, type PeerDirectory, type SinceFor } from "./farm-view.ts";
 import type { JobBoard } from "./job-board.ts";
 import { UI_ASSETS } from "./ui-assets.ts";
 
@@ -22,10 +22,20 @@ function json(body: unknown): Response {
   return Response.json(body, { headers: NO_STORE });
 }
 
+function milliseconds(value: string | null): number | undefined {
+  const since = Number(value ?? Number.NaN);
+  return Number.isFinite(since) ? since : undefined;
+}
+
 /** `?since=` as epoch milliseconds; anything else means all kept jobs. */
 function sinceParameter(request: Request): number | undefined {
-  const since = Number(new URL(request.url).searchParams.get("since") ?? Number.NaN);
-  return Number.isFinite(since) ? since : undefined;
+  return milliseconds(new URL(request.url).searchParams.get("since"));
+}
+
+/** `?since.NAME=` for an agent whose clock differs from this one's, else `?since=`. */
+function sinceFor(request: Request): SinceFor {
+  const params = new URL(request.url).searchParams;
+  return (agent) => milliseconds(params.get(`since.${agent}`)) ?? milliseconds(params.get("since"));
 }
 
 function asset(request: Request): Response {
@@ -57,8 +67,8 @@ export function monitorRoutes(monitor: Monitor): Record<string, StatsRoute> {
   return {
     "/api/jobs": reading((request) => json(agentJobs(monitor.board, monitor.info, sinceParameter(request)))),
     "/api/farm": reading((request) => {
-      const since = sinceParameter(request);
-      return farmView(agentJobs(monitor.board, monitor.info, since), monitor.peers, since).then(json);
+      const since = sinceFor(request);
+      return farmView(agentJobs(monitor.board, monitor.info, since(monitor.info.name)), monitor.peers, since).then(json);
     }),
     "/api/events": reading(
       (request) => eventStream(monitor.board, request) ?? new Response("too many event streams open\n", { status: 503 }),

@@ -4,8 +4,9 @@
  */
 import { expect, test } from "bun:test";
 import { type AgentJobs, agentJobs } from "../../src/monitor/agent-jobs.ts";
-import { farmView, type PeerState } from "../../src/monitor/farm-view.ts";
+import { type FarmView, farmView, type PeerState } from "../../src/monitor/farm-view.ts";
 import { JobBoard } from "../../src/monitor/job-board.ts";
+import { serveMonitor } from "../helpers/monitor-server.ts";
 
 const info = (name: string) => ({ name, version: "t", draining: () => false, refusals: () => ({ "access-list": 2 }) });
 
@@ -49,7 +50,7 @@ test("peers that answer, fail, lie, send malformed jobs, flood or are lost: each
   ];
   const directory = { list: () => peers };
   const own: AgentJobs = agentJobs(new JobBoard({ slots: 2 }), info("self"));
-  const view = await farmView(own, directory, 1234);
+  const view = await farmView(own, directory, (name) => (name === "good" ? 1234 : undefined));
   expect(view.agents.map((agent) => [agent.name, agent.state, agent.self, agent.error ?? "", agent.jobs?.agent.slots ?? 0])).toEqual([
     ["self", "live", true, "", 2],
     ["denied", "live", false, "HTTP 403", 0],
@@ -68,4 +69,25 @@ test("peers that answer, fail, lie, send malformed jobs, flood or are lost: each
   // Neither the lost peer nor this agent's own entry in the directory is asked.
   expect(asked).toBe(5);
   for (const { server } of servers) server.stop(true);
+});
+
+test("/api/farm passes each peer its own ?since.NAME, else the common ?since", async () => {
+  const heard: Record<string, string | null> = {};
+  const peerServers = ["near", "skewed"].map((name) => {
+    const board = new JobBoard({ slots: 1 });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(request) {
+        heard[name] = new URL(request.url).searchParams.get("since");
+        return Response.json(agentJobs(board, info(name)));
+      },
+    });
+    return { name, state: "live" as PeerState, statsUrl: `http://127.0.0.1:${server.port}`, server };
+  });
+  using front = serveMonitor({ board: new JobBoard({ slots: 1 }), info: info("front"), peers: { list: () => peerServers } });
+  const answer = await fetch(`http://127.0.0.1:${front.port}/api/farm?since=5000&since.skewed=90000`);
+  expect(((await answer.json()) as FarmView).agents.map((agent) => agent.name)).toEqual(["front", "near", "skewed"]);
+  expect(heard).toEqual({ near: "5000", skewed: "90000" });
+  for (const { server } of peerServers) server.stop(true);
 });

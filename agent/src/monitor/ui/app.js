@@ -5,8 +5,10 @@
 const POLL_MS = 1000;
 /** Soonest refresh after an event: a busy build sends hundreds a second. */
 const EVENT_REFRESH_MS = 500;
-/** Finished jobs are asked for from a little before the last answer, for clocks that differ. */
+/** Finished jobs are asked for from a little before the last answer. */
 const SINCE_SLACK_MS = 15_000;
+/** An agent whose clock is this far from the one the page talks to gets a `since` in its own clock. */
+const OWN_SINCE_SKEW_MS = 5000;
 const KEEP_MS = 15 * 60_000;
 const KEEP_PER_AGENT = 5000;
 
@@ -84,6 +86,16 @@ function merge(view) {
   state.since = view.now - SINCE_SLACK_MS;
 }
 
+function farmUrl() {
+  if (state.since === undefined) return "../api/farm";
+  const params = new URLSearchParams({ since: String(Math.floor(state.since)) });
+  const own = [...state.agents.values()].find((agent) => agent.self);
+  for (const [name, agent] of state.agents)
+    if (agent.summary && own && Math.abs(agent.skew - own.skew) > OWN_SINCE_SKEW_MS)
+      params.set(`since.${name}`, String(Math.floor(agent.summary.now - SINCE_SLACK_MS)));
+  return `../api/farm?${params}`;
+}
+
 let inFlight = false;
 let again = false;
 
@@ -94,8 +106,7 @@ async function refresh() {
   }
   inFlight = true;
   try {
-    const url = state.since === undefined ? "../api/farm" : `../api/farm?since=${Math.floor(state.since)}`;
-    const response = await fetch(url, { cache: "no-store" });
+    const response = await fetch(farmUrl(), { cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     merge(await response.json());
     state.connected = true;
