@@ -27,6 +27,20 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     const exprs: string[] = dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.map((t) => t.expr));
     expect(exprs.some((expr) => expr.includes("distccd_job_phase_seconds_bucket"))).toBe(true);
     expect(exprs.every((expr) => expr.includes('job=~"$job", instance=~"$instance"'))).toBe(true);
+    // Grafana needs unique panel ids; panels on a 24-column grid must not overlap.
+    const panels: { id: number; gridPos: { x: number; y: number; w: number; h: number } }[] = dashboard.panels;
+    expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
+    for (const [i, a] of panels.entries()) {
+      expect(a.gridPos.x + a.gridPos.w).toBeLessThanOrEqual(24);
+      for (const b of panels.slice(i + 1)) {
+        const apart =
+          a.gridPos.x + a.gridPos.w <= b.gridPos.x ||
+          b.gridPos.x + b.gridPos.w <= a.gridPos.x ||
+          a.gridPos.y + a.gridPos.h <= b.gridPos.y ||
+          b.gridPos.y + b.gridPos.h <= a.gridPos.y;
+        expect({ a: a.id, b: b.id, apart }).toEqual({ a: a.id, b: b.id, apart: true });
+      }
+    }
   });
 
   test("the sidecar's label, annotations and namespace can be changed", () => {
