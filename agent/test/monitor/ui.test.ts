@@ -100,9 +100,24 @@ describe("the farm on the page", () => {
     // The agent the browser talks to, in this process, with a directory shaped as the farm module's.
     const monitor = {
       board: new JobBoard({ slots: 2 }),
-      info: { name: "front", version: "test", draining: () => false, refusals: () => ({}) },
+      info: {
+        name: "front",
+        version: "test",
+        draining: () => false,
+        refusals: () => ({ "access-list": 2, "queue-full": 1 }),
+        sandbox: () => "landlock ABI 7",
+      },
       peers: { list: () => peers },
     };
+    // Two jobs the cache answered, one a hit: the front shows its hit ratio and a cache-hit bar.
+    for (const answer of ["hit", "miss"] as const) {
+      const job = monitor.board.open("127.0.0.1:7000");
+      job.phase("queued", { protocol: 2, compiler: "gcc", source: `${answer}.c` });
+      if (answer === "miss") job.phase("compiling");
+      job.cache(answer);
+      job.phase("replying");
+      job.finish("COMPILE_OK");
+    }
     using front = serveMonitor(monitor);
     const reply = exchange(peerOne.port, compileRequest(2, [slow.name, "-c", "gadget.c", "-o", "gadget.o"], "int gadget;\n"));
     const view = await openPage(browser, `http://127.0.0.1:${front.port}/ui/`, DESKTOP);
@@ -113,6 +128,11 @@ describe("the farm on the page", () => {
     expect(await card("peer-one").locator(".meta").textContent()).toContain("2 slots");
     expect(await card("peer-two").locator(".lane").count()).toBe(1);
     expect(await card("peer-two").locator(".badge").textContent()).toBe("live");
+    expect(await card("front").locator(".meta").textContent()).toBe("version test · 2 slots · sandbox: landlock ABI 7");
+    expect(await card("front").locator(".rates").textContent()).toBe(
+      "2 jobs/min · cache hits 50% of 2 · refused: access-list 2, queue-full 1",
+    );
+    expect(await view.page.locator('.tl-agent[data-agent="front"] .bar.finished[data-outcome="CACHE_HIT"]').count()).toBe(1);
     await view.screenshot("ui-1280-farm");
 
     await peerTwo[Symbol.asyncDispose]();
