@@ -47,7 +47,7 @@ export function agentJobs(board: JobBoard, info: AgentInfo, since?: number): Age
       jobsPerMinute: board.jobsPerMinute(),
       cache: board.cacheRatio() ?? null,
       refusals: info.refusals(),
-      now: Date.now(),
+      now: board.time(),
     },
     ...board.snapshot(since),
   };

@@ -84,5 +84,5 @@ export async function farmView(own: AgentJobs, peers: PeerDirectory | undefined,
       }
     }),
   );
-  return { now: Date.now(), agents: [self, ...answers.sort((a, b) => a.name.localeCompare(b.name))] };
+  return { now: own.agent.now, agents: [self, ...answers.sort((a, b) => a.name.localeCompare(b.name))] };
 }

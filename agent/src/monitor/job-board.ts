@@ -92,6 +92,11 @@ export class JobBoard implements JobEventSink {
     };
   }
 
+  /** The clock the jobs' times are in (epoch ms; monotonic since start, so a clock step moves no bar). */
+  time(): number {
+    return this.now();
+  }
+
   /** Calls `observer` with every change until the returned function is called. */
   observe(observer: (event: JobEvent) => void): () => void {
     this.observers.add(observer);
