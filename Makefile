@@ -39,7 +39,7 @@ dist/distccd: node_modules/.package-lock.json $(SOURCES)
 	@mkdir -p dist
 	$(BUN) build --compile --minify --bytecode --format=esm $(if $(BUN_TARGET),--target=$(BUN_TARGET)) \
 	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=$(JIT_POLICY) \
-	  agent/src/main.ts --outfile dist/distccd
+	  agent/src/entry.ts agent/src/main.ts --outfile dist/distccd
 
 build: dist/distccd
 

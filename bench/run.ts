@@ -11,6 +11,7 @@ import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
 import { median } from "./median.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
+import { measureShimCost, type ShimCost } from "./shim-cost.ts";
 import { generateWorkloads } from "./workloads.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -30,6 +31,8 @@ const CPU_SAMPLE_MS = 100;
 const LARGE_RUNS = RUNS * 5;
 /** Debian's name: the C server finds it in /usr/lib/distcc, ours in its whitelist. */
 const COMPILER = "powerpc-linux-gnu-gcc";
+/** Workloads also run with our --sandbox off against ours confined (BENCH_ONLY name: `<workload>-sandbox`). */
+const SANDBOX_WORKLOADS = ["small-p1", "small-p2"];
 
 interface Workload {
   readonly name: string;
@@ -56,8 +59,13 @@ interface Sample {
   readonly aroundPerJob: number;
 }
 
-/** Runs the jobs `parallel` at a time; returns the seconds they took, added up. */
-async function runPool(commands: readonly string[][], parallel: number, env: Record<string, string>): Promise<number> {
+/** Runs the jobs `parallel` at a time; returns the seconds they took, added up. Each client's stderr goes to `onStderr`. */
+async function runPool(
+  commands: readonly string[][],
+  parallel: number,
+  env: Record<string, string>,
+  onStderr: (text: string) => void,
+): Promise<number> {
   let next = 0;
   let jobSeconds = 0;
   const failures: string[] = [];
@@ -68,6 +76,7 @@ async function runPool(commands: readonly string[][], parallel: number, env: Rec
       const proc = Bun.spawn(["distcc", ...args], { cwd: WORK, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       jobSeconds += (performance.now() - start) / 1000;
+      onStderr(stderr);
       if (code !== 0) failures.push(`distcc ${args.join(" ")} -> ${code}: ${stderr.slice(0, 400)}`);
     }
   };
@@ -113,7 +122,7 @@ async function measure(server: Server, workload: Workload, round: string, clock:
   const sampler = setInterval(() => server.cpuSeconds(), CPU_SAMPLE_MS);
   let jobSeconds: number;
   try {
-    jobSeconds = await runPool(commands, workload.parallel, env);
+    jobSeconds = await runPool(commands, workload.parallel, env, (text) => clock.record(server.name, text));
   } finally {
     clearInterval(sampler);
     await pump?.stop();
@@ -191,10 +200,12 @@ async function main(): Promise<void> {
   const options = { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary };
   const agent = await startServer("agent", { ...options, env: clock.serverEnv("agent") });
   const c = await startServer("c", { ...options, env: clock.serverEnv("c") });
+  const unconfined = await startServer("agent-sandbox-off", { ...options, env: clock.serverEnv("agent-sandbox-off") });
   await Bun.sleep(1000);
   const idle = agent.memory();
   readIntoPageCache(agentBinary);
   const results: Record<string, unknown>[] = [];
+  const sandboxResults: Record<string, number | string>[] = [];
   let concurrentPeakKiB = 0;
   try {
     for (const workload of workloads.filter((w) => !ONLY || ONLY.includes(w.name))) {
@@ -202,7 +213,7 @@ async function main(): Promise<void> {
       for (const server of [agent, c]) await measure(server, workload, "warmup", clock);
       const runs = workload.runs ?? RUNS;
       for (let round = 0; round < runs; round++) {
-        for (const server of [agent, c]) samples[server.name].push(await measure(server, workload, String(round), clock));
+        for (const server of [agent, c]) samples[server.name as "agent" | "c"].push(await measure(server, workload, String(round), clock));
       }
       if (workload.name === "concurrent-64") concurrentPeakKiB = agent.memory().peak;
       const ratios = samples.agent.map((sample, i) => sample.wall / (samples.c[i] as Sample).wall);
@@ -225,10 +236,32 @@ async function main(): Promise<void> {
         `${workload.name}: ours ${result.wallMedianAgent.toFixed(2)}s, C ${result.wallMedianC.toFixed(2)}s, ratio ${result.wallRatioMedian.toFixed(3)}`,
       );
     }
+    for (const workload of workloads.filter((w) => SANDBOX_WORKLOADS.includes(w.name) && (!ONLY || ONLY.includes(`${w.name}-sandbox`)))) {
+      const samples: Record<"on" | "off", Sample[]> = { on: [], off: [] };
+      for (const server of [agent, unconfined]) await measure(server, workload, "sandbox-warmup", clock);
+      for (let round = 0; round < RUNS; round++) {
+        samples.on.push(await measure(agent, workload, `sandbox-${round}`, clock));
+        samples.off.push(await measure(unconfined, workload, `sandbox-${round}`, clock));
+      }
+      const ratios = samples.on.map((sample, i) => sample.wall / (samples.off[i] as Sample).wall);
+      sandboxResults.push({
+        workload: workload.name,
+        wallOn: median(samples.on.map((s) => s.wall)),
+        wallOff: median(samples.off.map((s) => s.wall)),
+        wallRatioMedian: median(ratios),
+        cpuPerJobOnMs: median(samples.on.map((s) => s.cpuPerJob)) * 1000,
+        cpuPerJobOffMs: median(samples.off.map((s) => s.cpuPerJob)) * 1000,
+        aroundOnMs: median(samples.on.map((s) => s.aroundPerJob)) * 1000,
+        aroundOffMs: median(samples.off.map((s) => s.aroundPerJob)) * 1000,
+      });
+      console.error(`${workload.name} sandbox on/off: wall ratio ${median(ratios).toFixed(3)}`);
+    }
   } finally {
     await agent.stop().catch(() => undefined);
     await c.stop().catch(() => undefined);
+    await unconfined.stop().catch(() => undefined);
   }
+  const shim: ShimCost | undefined = !ONLY || ONLY.includes("shim") ? await measureShimCost(agentBinary, COMPILER, RUNS * 8) : undefined;
 
   const preprocessed = join(WORK, "large.i");
   const cpp = Bun.spawnSync([COMPILER, "-E", "-Ismall/include", sources.large, "-o", preprocessed], { cwd: WORK });
@@ -249,6 +282,7 @@ async function main(): Promise<void> {
     seconds: Math.round((performance.now() - began) / 1000),
     workloads: results,
     agentRssKiB: { idle: idle.rss, idleAnon: idle.anon, peakDuringConcurrent: concurrentPeakKiB },
+    sandbox: { workloads: sandboxResults, shim },
     lzoMBps: lzo,
   };
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(summary, null, 2)}\n`);
@@ -278,6 +312,19 @@ async function main(): Promise<void> {
     "",
     `Agent RSS: ${(idle.rss / 1024).toFixed(1)} MiB idle (${(idle.anon / 1024).toFixed(1)} MiB of it private), ${(concurrentPeakKiB / 1024).toFixed(1)} MiB peak during the concurrent workload.`,
     "",
+    "| workload, ours | confined (s) | --sandbox off (s) | wall confined/off | CPU/job confined / off (ms) | around the compiler confined / off (ms/job) |",
+    "|---|---|---|---|---|---|",
+    ...sandboxResults.map(
+      (r) =>
+        `| ${r.workload} | ${(r.wallOn as number).toFixed(2)} | ${(r.wallOff as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobOnMs as number).toFixed(2)} / ${(r.cpuPerJobOffMs as number).toFixed(2)} | ${(r.aroundOnMs as number).toFixed(1)} / ${(r.aroundOffMs as number).toFixed(1)} |`,
+    ),
+    "",
+    ...(shim
+      ? [
+          `Exec shim, per job (${shim.rules} Landlock rules): wall added with the shim started ahead ${shim.wallAddedMs.toFixed(2)} ms (${shim.wallShimMs.toFixed(2)} handed vs ${shim.wallDirectMs.toFixed(2)} Bun.spawn); CPU ${shim.cpuTotalMs.toFixed(2)} ms in all (an empty Bun program: ${shim.bunStartMs.toFixed(2)}): ${shim.cpuStartMs.toFixed(2)} starting while the slot is idle, ${shim.cpuJobMs.toFixed(2)} on the job's path (${shim.cpuJobNoRulesMs.toFixed(2)} of it unconfined); an idle shim holds ${(shim.idleAnonKiB / 1024).toFixed(1)} MiB private.`,
+          "",
+        ]
+      : []),
     "| LZO1X-1 (MB/s) | ours | C (liblzo2) | ours/C |",
     "|---|---|---|---|",
     ...Object.entries(lzo).flatMap(([name, t]) => [

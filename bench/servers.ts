@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { freePort } from "../agent/test/helpers/agent.ts";
 
 export interface Server {
-  readonly name: "agent" | "c";
+  readonly name: ServerName;
   readonly port: number;
   readonly pid: number;
   /** Seconds of user+sys CPU used by the server's own processes so far. */
@@ -17,6 +17,9 @@ export interface Server {
   memory(): { rss: number; anon: number; peak: number };
   stop(): Promise<void>;
 }
+
+/** Ours (confined, the default), ours with --sandbox off, and the C server. */
+export type ServerName = "agent" | "agent-sandbox-off" | "c";
 
 function stat(pid: number): string[] | undefined {
   try {
@@ -110,9 +113,10 @@ export function readIntoPageCache(file: string): void {
 }
 
 export async function startServer(
-  name: "agent" | "c",
+  name: ServerName,
   options: { jobs: number; compiler: string; work: string; agentBinary: string; env?: Record<string, string> },
 ): Promise<Server> {
+  const ours = name !== "c";
   const port = freePort();
   const common = [
     "--daemon",
@@ -129,15 +133,15 @@ export async function startServer(
     "warning",
   ];
   let cmd: string[];
-  if (name === "agent") {
+  if (ours) {
     const whitelist = join(options.work, "whitelist");
     writeFileSync(whitelist, `${options.compiler}\n`, { mode: 0o644 });
-    cmd = [options.agentBinary, ...common, "--log-stderr", "--whitelist", whitelist];
+    cmd = [options.agentBinary, ...common, "--log-stderr", "--whitelist", whitelist, "--sandbox", name === "agent" ? "auto" : "off"];
   } else {
     // Debian ships /usr/lib/distcc/<compiler>, the C server's masquerade whitelist.
     cmd = ["distccd", ...common, "--log-file", join(options.work, "c-distccd.log")];
   }
-  if (name === "agent") dropFromPageCache(options.agentBinary);
+  if (ours) dropFromPageCache(options.agentBinary);
   const proc = Bun.spawn(cmd, {
     env: { ...process.env, TMPDIR: "/tmp", ...options.env },
     stdin: "ignore",

@@ -82,7 +82,14 @@ function jobOptions<T>(y: Argv<T>) {
       default: false,
       describe: "Run any compiler a client names (no whitelist)",
     })
-    .option("sysroot", { type: "string", requiresArg: true, hidden: true, describe: "Accepted for compatibility with distcc HEAD" });
+    .option("sysroot", { type: "string", requiresArg: true, hidden: true, describe: "Accepted for compatibility with distcc HEAD" })
+    .option("sandbox", {
+      type: "string",
+      requiresArg: true,
+      choices: ["auto", "required", "off"],
+      default: "auto",
+      describe: "Confine compilers with Landlock: auto (when the kernel can), required (refuse to start without), off",
+    });
 }
 
 /** Every limit a client can run into, each with a flag (Config keeps the defaults' reasons). */

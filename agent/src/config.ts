@@ -6,6 +6,7 @@ import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.t
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
+import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
 export interface Limits {
@@ -65,6 +66,10 @@ export interface Config {
   readonly limits: Limits;
   /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
   readonly shutdownGraceSeconds: number;
+  /** `--sandbox`: confine compilers with Landlock. */
+  readonly sandbox: SandboxMode;
+  /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
+  readonly sandboxSimulate: string | undefined;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
@@ -179,6 +184,8 @@ export async function parseConfig(
       idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
+    sandbox: args.sandbox as SandboxMode,
+    sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
     warnings,
   });
 }

@@ -15,16 +15,18 @@ import { AgentError, ConfigError } from "./errors.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
-import { spawnProcess } from "./job/spawn.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
 import { JobBoard } from "./monitor/job-board.ts";
 import { phaseMetrics } from "./monitor/phase-metrics.ts";
 import { type Monitor, monitorRoutes } from "./monitor/routes.ts";
+import { sandboxSummary } from "./monitor/sandbox-summary.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
+import { startSandbox } from "./sandbox/confined-spawn.ts";
+import { checkRequired, decideSandbox, describeSandbox, sandboxInfoMetric, sandboxStatus } from "./sandbox/sandbox-state.ts";
 import { BufferPool } from "./server/buffer-pool.ts";
 import type { Connection, ServerContext } from "./server/connection.ts";
 import { JobSlots } from "./server/job-slots.ts";
@@ -36,6 +38,8 @@ const EXIT_BAD_ARGUMENTS = 101;
 const EXIT_BIND_FAILED = 102;
 const EXIT_IO_ERROR = 107;
 const EXIT_COMPILER_MISSING = 110;
+/** `--sandbox required` on a kernel that cannot confine: the C server's code for failing to give up privileges. */
+const EXIT_SANDBOX_UNAVAILABLE = 112;
 /** After killing compilers at the end of a drain, how long their temp dirs get to disappear. */
 const KILL_SETTLE_MS = 5000;
 /**
@@ -100,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.mode === "version") {
-    process.stdout.write(versionText("1, 2 and 3"));
+    process.stdout.write(`${versionText("1, 2 and 3")}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`);
     return 0;
   }
   if (config.mode === "health-check") {
@@ -138,12 +142,15 @@ async function main(argv: string[]): Promise<number> {
   let log: Logger;
   let ctx: ServerContext;
   let monitor: Monitor | undefined;
+  let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
   const lifecycle = { draining: false };
   try {
     log = makeLogger(config);
     checkTmpDir(config.tmpDir);
+    // Before anything is logged: a refusal to start is the only line.
+    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -160,6 +167,14 @@ async function main(argv: string[]): Promise<number> {
       if (path) log.notice("dcc_check_compiler_whitelist", `whitelisted ${name} -> ${path}`);
       else log.warning("dcc_check_compiler_whitelist", `whitelisted ${name} is not installed on this server's PATH`);
     }
+    const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
+    sandbox = startSandbox(sandboxState, {
+      slots: config.mode === "inetd" ? 1 : config.jobs,
+      env,
+      tmpDir: config.tmpDir,
+      whitelist,
+      log,
+    });
     const stats = new Stats({
       active: () => slots.active,
       queued: () => slots.queued,
@@ -170,7 +185,13 @@ async function main(argv: string[]): Promise<number> {
     if (board)
       monitor = {
         board,
-        info: { name: hostname(), version: packageJson.version, draining: () => lifecycle.draining, refusals: () => stats.refusals() },
+        info: {
+          name: hostname(),
+          version: packageJson.version,
+          draining: () => lifecycle.draining,
+          refusals: () => stats.refusals(),
+          sandbox: () => sandboxSummary(sandboxState),
+        },
       };
     ctx = {
       config,
@@ -179,8 +200,8 @@ async function main(argv: string[]): Promise<number> {
       slots,
       stats,
       jobEvents: board,
-      spawn: spawnProcess,
-      env: { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined },
+      spawn: sandbox.spawn,
+      env,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
       bodyMemory: new MemoryBudget(BODY_MEMORY_BYTES),
@@ -191,11 +212,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError)
       return startupFailure(
         detachedChild,
-        error.code === "E_CONFIG_NO_WHITELIST" ? EXIT_COMPILER_MISSING : EXIT_BAD_ARGUMENTS,
+        error.code === "E_CONFIG_NO_WHITELIST"
+          ? EXIT_COMPILER_MISSING
+          : error.code === "E_CONFIG_SANDBOX"
+            ? EXIT_SANDBOX_UNAVAILABLE
+            : EXIT_BAD_ARGUMENTS,
         error.message,
       );
     throw error;
   }
+  ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
   if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
@@ -207,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await serve(config, ctx, lifecycle, detachedChild, monitor);
   } finally {
+    sandbox.stop();
     ctx.jobDirs.clear();
   }
 }

@@ -118,6 +118,8 @@ app.kubernetes.io/component: distccd
 {{- end }}
 - --nice
 - {{ .Values.distccd.nice | quote }}
+- --sandbox
+- {{ .Values.distccd.sandbox | quote }}
 - --log-level
 - {{ .Values.distccd.logLevel | quote }}
 {{- if .Values.distccd.verbose }}

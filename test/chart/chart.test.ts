@@ -82,6 +82,8 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "3633",
         "--nice",
         "5",
+        "--sandbox",
+        "auto",
         "--log-level",
         "notice",
         "--shutdown-grace",
@@ -197,6 +199,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     ],
     ["distccd.jobs", { distccd: { jobs: 12 } }, (o) => expect(args(o).join(" ")).toContain("--jobs 12")],
     ["distccd.nice", { distccd: { nice: 10 } }, (o) => expect(args(o).join(" ")).toContain("--nice 10")],
+    ["distccd.sandbox", { distccd: { sandbox: "required" } }, (o) => expect(args(o).join(" ")).toContain("--sandbox required")],
     ["distccd.logLevel", { distccd: { logLevel: "debug" } }, (o) => expect(args(o).join(" ")).toContain("--log-level debug")],
     ["distccd.verbose", { distccd: { verbose: true } }, (o) => expect(args(o)).toContain("--verbose")],
     [
@@ -417,6 +420,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     ["a whitelist entry that is not a name", { distccd: { whitelist: ["gcc; rm -rf /"] } }, /whitelist/],
     ["a digest that is not sha256", { image: { digest: "latest" } }, /digest/],
     ["a port out of range", { distccd: { port: 70000 } }, /port/],
+    ["a sandbox mode that is not one", { distccd: { sandbox: "sometimes" } }, /sandbox/],
   ])("the schema rejects %s", (_name, values, where) => {
     const error = renderError(version, values);
     expect(error).toContain("schema");

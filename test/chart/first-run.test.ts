@@ -48,6 +48,11 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     expect(pod.metadata.labels?.["app.kubernetes.io/instance"]).toBe("distcc");
   });
 
+  test("the helm test pod tolerates what the agents tolerate, so it schedules where they run", () => {
+    const objects = render(version);
+    expect(find(objects, "Pod").spec.tolerations).toEqual(find(objects, "DaemonSet").spec.template.spec.tolerations);
+  });
+
   test("tests.compiler and tests.expectMachine reach the probe", () => {
     const pod = find(render(version, { tests: { compiler: "powerpc-unknown-linux-gnu-g++", expectMachine: "" } }), "Pod");
     const command = pod.spec.containers[0].command as string[];

@@ -8,6 +8,7 @@ import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import { JobRefusedError } from "../errors.ts";
 import { Logger } from "../log.ts";
 import { rewritePumpArgs } from "../pump/pump-args.ts";
+import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import type { SpawnFn } from "./spawn.ts";
 
@@ -64,7 +65,7 @@ export function planCompile(argv: readonly string[], whitelist: CompilerWhitelis
   // The compiler is judged first, so a refused name is reported as such whatever its arguments.
   const decision = whitelist.check(argv[0] as string);
   if (!decision.allowed) throw new JobRefusedError("E_COMPILER_REFUSED", decision.reason);
-  const scanned = scanArgs(argv);
+  const scanned = guardArguments(scanArgs(argv), root === undefined ? "preprocessed" : "pump");
   const sourceFile = `${jobDir}/input${preprocessedExtension(scanned.input)}`;
   const objectFile = `${jobDir}/output.o`;
   const executable = decision.path ?? decision.name;
@@ -82,7 +83,7 @@ export function planCompile(argv: readonly string[], whitelist: CompilerWhitelis
 
 /** The reply for a job refused before anything ran: a failing STAT and an SERR that says why. */
 export function refusedResult(error: JobRefusedError): JobResult {
-  const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE";
+  const insecure = error.code === "E_COMPILER_REFUSED" || error.code === "E_ARGS_INSECURE" || error.code.startsWith("E_FIREWALL_");
   const pump = error.code.startsWith("E_PUMP_") || error.code.startsWith("E_LIMIT_");
   const code = insecure ? ExitCode.ACCESS_DENIED : pump ? ExitCode.PROTOCOL_ERROR : ExitCode.BAD_ARGUMENTS;
   return {
@@ -182,7 +183,9 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
   const stderrFile = `${options.jobDir}/stderr`;
   let proc: ReturnType<SpawnFn>;
   try {
-    proc = options.spawn({ cmd: plan.command, cwd: options.cwd, env: options.env, stdoutFile, stderrFile });
+    // The job dir is the compiler's TMPDIR: a confined compiler can write nowhere else.
+    const env = { ...options.env, TMPDIR: options.jobDir };
+    proc = options.spawn({ cmd: plan.command, cwd: options.cwd, env, stdoutFile, stderrFile, jobDir: options.jobDir });
   } catch (cause) {
     return {
       status: ExitCode.COMPILER_MISSING << 8,

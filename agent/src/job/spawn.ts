@@ -4,6 +4,7 @@
  * stderr into files.
  */
 import { constants } from "node:os";
+import type { Subprocess } from "bun";
 
 export interface SpawnRequest {
   readonly cmd: readonly string[];
@@ -11,6 +12,8 @@ export interface SpawnRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdoutFile: string;
   readonly stderrFile: string;
+  /** The job's private dir: the only place a confined compiler may write. */
+  readonly jobDir: string;
 }
 
 /** How a process ended: the raw wait status's two halves. */
@@ -33,15 +36,8 @@ function signalNumber(name: string | number | null): number | null {
   return (constants.signals as Record<string, number>)[name] ?? null;
 }
 
-export const spawnProcess: SpawnFn = (request) => {
-  const proc = Bun.spawn([...request.cmd], {
-    cwd: request.cwd,
-    env: request.env as Record<string, string>,
-    stdin: "ignore",
-    stdout: Bun.file(request.stdoutFile),
-    stderr: Bun.file(request.stderrFile),
-    detached: true,
-  });
+/** A process started with `detached: true`: its pid is its process group's id. */
+export function runningProcess(proc: Subprocess): RunningProcess {
   const pid = proc.pid;
   return {
     pid,
@@ -54,4 +50,16 @@ export const spawnProcess: SpawnFn = (request) => {
       }
     },
   };
-};
+}
+
+export const spawnProcess: SpawnFn = (request) =>
+  runningProcess(
+    Bun.spawn([...request.cmd], {
+      cwd: request.cwd,
+      env: request.env as Record<string, string>,
+      stdin: "ignore",
+      stdout: Bun.file(request.stdoutFile),
+      stderr: Bun.file(request.stderrFile),
+      detached: true,
+    }),
+  );

@@ -75,6 +75,8 @@ describe("the /ui page", () => {
         /^widget\.c from 127\.0\.0\.1:\d+ · slow-gcc · compiled · \d\.\d s \(receiving .*, queued .*, compiling .*, replying .*\)$/,
       );
       expect(await page.locator(".agent .rates").textContent()).toMatch(/3 jobs\/min · refused: .+ 1/);
+      // The agent's own sandbox state, whatever this kernel allows.
+      expect(await page.locator(".agent .meta").textContent()).toMatch(/sandbox: (Landlock ABI \d+ \(files.*\)|not enforced: .+|off .+)$/);
     }
     // A tap on a bar names its job under the timeline (phones have no tooltips).
     await phone.page.locator('.bar.finished[data-outcome="COMPILE_OK"]').click();

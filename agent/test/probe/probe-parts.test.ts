@@ -1,6 +1,13 @@
+/**
+ * The probe's pure parts: HOST:PORT parsing, the ELF header, and the protocol-2 reply read
+ * with the server's own decoder, split at every byte as a socket may deliver it.
+ */
 import { describe, expect, test } from "bun:test";
+import { compress } from "../../src/lzo/lzo1x.ts";
 import { readElfHeader } from "../../src/probe/elf.ts";
+import { ReplyReader } from "../../src/probe/reply.ts";
 import { parseTarget } from "../../src/probe/target.ts";
+import { encodeBody, encodeHeader } from "../../src/protocol/index.ts";
 
 describe("parseTarget", () => {
   test.each([
@@ -36,4 +43,39 @@ describe("readElfHeader", () => {
     "not ELF: %#",
     (bytes) => expect(readElfHeader(bytes)).toBeUndefined(),
   );
+});
+
+describe("ReplyReader", () => {
+  const object = new Uint8Array([
+    0x7f,
+    0x45,
+    0x4c,
+    0x46,
+    ...new TextEncoder().encode("an object body, long enough to compress ".repeat(4)),
+  ]);
+  const reply = Buffer.concat([
+    encodeHeader("DONE", 2),
+    encodeHeader("STAT", 0),
+    ...encodeBody("SERR", compress(new TextEncoder().encode("a warning\n"))),
+    ...encodeBody("SOUT", new Uint8Array(0)),
+    ...encodeBody("DOTO", compress(object)),
+  ]);
+
+  test("reads the same reply however the socket splits it", () => {
+    for (let cut = 0; cut <= reply.length; cut++) {
+      const reader = new ReplyReader();
+      reader.push(new Uint8Array(reply.subarray(0, cut)));
+      expect(reader.complete).toBe(cut === reply.length);
+      reader.push(new Uint8Array(reply.subarray(cut)));
+      expect(reader.complete).toBe(true);
+      expect(reader.result()).toEqual({ status: 0, stderr: "a warning\n", object });
+    }
+  });
+
+  test.each<[string, Uint8Array, string]>([
+    ["another protocol", encodeHeader("DONE", 1), "the server answered in protocol 1, not 2"],
+    ["tokens out of order", Buffer.concat([encodeHeader("DONE", 2), encodeHeader("DOTO", 0)]), "expected STAT in the reply, got DOTO"],
+  ])("refuses %s", (_name, bytes, message) => {
+    expect(() => new ReplyReader().push(bytes)).toThrow(message);
+  });
 });
