@@ -170,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
     const env = { ...process.env, PATH: config.compilerPath, _DISTCC_SAFEGUARD: "1", [DETACHED_CHILD_ENV]: undefined };
     sandbox = startSandbox(sandboxState, {
       slots: config.mode === "inetd" ? 1 : config.jobs,
+      ahead: config.mode !== "inetd",
       env,
       tmpDir: config.tmpDir,
       whitelist,

@@ -18,6 +18,11 @@ export interface Sandbox {
 export interface SandboxOptions {
   /** Shims kept ready, one per job slot. */
   readonly slots: number;
+  /**
+   * Find the whitelisted toolchains at start-up (a daemon). An inetd server lives for one job:
+   * it asks only that job's compiler.
+   */
+  readonly ahead: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly tmpDir: string;
   readonly whitelist: CompilerWhitelist;
@@ -31,7 +36,7 @@ export function startSandbox(status: SandboxStatus, options: SandboxOptions): Sa
   else options.log.warning("dcc_sandbox", line);
   if (!status.enforced) return { status, spawn: spawnProcess, stop() {} };
   const compilers = new Set<string>();
-  for (const name of options.whitelist.names) {
+  for (const name of options.ahead ? options.whitelist.names : []) {
     const decision = options.whitelist.check(name);
     if (decision.allowed && decision.path !== undefined) compilers.add(decision.path);
   }

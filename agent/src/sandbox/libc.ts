@@ -15,7 +15,6 @@ export const PR_SET_NO_NEW_PRIVS = 38;
 
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
-export const O_RDWR = 2;
 export const O_CREAT = 0o100;
 export const O_TRUNC = 0o1000;
 export const O_CLOEXEC = 0o2000000;

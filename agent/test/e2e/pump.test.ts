@@ -35,16 +35,19 @@ afterAll(async () => {
   await agent[Symbol.asyncDispose]();
 });
 
-function pumpJobs(): number {
-  return agent.log().match(/COMPILE_OK protocol=3/g)?.length ?? 0;
-}
-
 async function pumpCompile(dir: string, args: string[]) {
-  const before = pumpJobs();
+  // The job's summary comes through a pipe and may arrive after the client is done: wait for it.
+  const since = agent.log().length;
   const result = await distcc(args, { hosts, cwd: dir, env: includeServer.env });
   expect(result).toMatchObject({ exitCode: 0 });
   expect(result.log).toContain(`on 127.0.0.1:${agent.port},lzo,cpp completed ok`);
-  expect(pumpJobs()).toBe(before + 1);
+  await agent.waitForLog(/COMPILE_OK protocol=3/, { since });
+  expect(
+    agent
+      .log()
+      .slice(since)
+      .match(/COMPILE_OK protocol=3/g)?.length,
+  ).toBe(1);
   return result;
 }
 
