@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import yargs, { type Argv } from "yargs";
+import { farmOptions } from "./farm/farm-options.ts";
 import { LOG_LEVELS } from "./log.ts";
 
 function modeOptions<T>(y: Argv<T>) {
@@ -26,8 +27,7 @@ function modeOptions<T>(y: Argv<T>) {
       type: "boolean",
       default: false,
       describe: "Probe the agent on --stats-port (else --port) and exit 0 if it is healthy",
-    })
-    .option("zeroconf", { type: "boolean", default: false, hidden: true, describe: "Not supported; accepted with a warning" });
+    });
 }
 
 function networkOptions<T>(y: Argv<T>) {
@@ -101,6 +101,17 @@ function limitOptions<T>(y: Argv<T>) {
       default: 60,
       describe: "Drop a client silent this many SECONDS mid-request or mid-reply",
     })
+    .option("request-timeout", {
+      type: "number",
+      requiresArg: true,
+      default: 300,
+      describe: "Drop a client whose request, or the reading of its reply, takes longer than SECONDS",
+    })
+    .option("min-free-space", {
+      type: "string",
+      requiresArg: true,
+      describe: "/readyz fails while TMPDIR has less free space than SIZE (k, M, G; default 2 x the largest body limit, at most 256M)",
+    })
     .option("max-argc", { type: "number", requiresArg: true, default: 4096, describe: "Most arguments in one request" })
     .option("max-arg-bytes", {
       type: "number",
@@ -170,7 +181,7 @@ Usage:
    distccd --daemon --no-detach --allow 127.0.0.1 --log-stderr`;
 
 /** The parser; main.ts and tests call parse on it. Unknown flags are errors, as in the C server. */
-export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false))))))
+export const parser = farmOptions(logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false)))))))
   .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
   .option("version", { type: "boolean", default: false, describe: "Show the version and exit" })
   .usage(USAGE)

@@ -5,6 +5,7 @@
 import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.ts";
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
+import { type FarmConfig, parseFarmConfig } from "./farm/farm-config.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
@@ -30,6 +31,8 @@ export interface Limits {
   readonly maxConnections: number;
   /** A client that sends nothing (or reads nothing of its reply) for this long is dropped. */
   readonly idleTimeoutMs: number;
+  /** A request must arrive, and its reply be taken, within this long each, however steadily it trickles. */
+  readonly requestTimeoutMs: number;
 }
 
 export interface Config {
@@ -66,13 +69,20 @@ export interface Config {
   readonly limits: Limits;
   /** On SIGTERM, how long running jobs get to finish before their compilers are killed. */
   readonly shutdownGraceSeconds: number;
+  /** /readyz fails while TMPDIR has less free space than this, in bytes (`--min-free-space`). */
+  readonly minFreeSpaceBytes: number;
   /** `--sandbox`: confine compilers with Landlock. */
   readonly sandbox: SandboxMode;
   /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
   readonly sandboxSimulate: string | undefined;
+  /** Peers, advertised address, zeroconf, drain delay, SO_REUSEPORT, keepalive. */
+  readonly farm: FarmConfig;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
+
+/** Flags whose repetitions add up; every other repeated flag takes its last value. */
+const ACCUMULATED = new Set(["allow", "a", "statsAllow", "peers"]);
 
 /** A repeated flag takes its last value, as with the C server's popt (yargs collects them all). */
 function last<T>(value: T | T[]): T {
@@ -96,6 +106,18 @@ function port(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535)
     throw new ConfigError("E_CONFIG_PORT", `--${name} ${value}: port number out of range (1-65535)`);
   return value;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+/** Room for two of the largest bodies being stored at once, but never a demand above this. */
+const MIN_FREE_SPACE_CAP = 256 * 2 ** 20;
+
+/** `--min-free-space`: bytes, or a number with k, M or G (powers of 1024); its default follows the body limits. */
+function minFreeSpace(value: string | undefined, largestBody: number): number {
+  if (value === undefined) return Math.min(2 * largestBody, MIN_FREE_SPACE_CAP);
+  const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i);
+  if (!match) throw new ConfigError("E_CONFIG_RANGE", `--min-free-space ${value}: must be a size such as 512M, 2G or 1048576`);
+  return Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] as string).toLowerCase()] as number));
 }
 
 /** One-shot modes first; then, as in the C server, stdin being a socket means inetd. */
@@ -126,7 +148,7 @@ export async function parseConfig(
     throw new ConfigError("E_CONFIG_FLAGS", unknown ? `--${unknown}: unknown option` : message, { cause });
   }
   const args = Object.fromEntries(
-    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" || key === "statsAllow" ? value : last(value)]),
+    Object.entries(parsed).map(([key, value]) => [key, ACCUMULATED.has(key) ? value : last(value)]),
   ) as typeof parsed;
   const warnings: string[] = [];
   const mode = chooseMode(args, stdinIsSocket);
@@ -137,7 +159,6 @@ export async function parseConfig(
   if (allowDefaulted)
     warnings.push(`No --allow option specified: allowing only private networks and loopback (${PRIVATE_RANGES.join(" ")})`);
   if (allowDefaulted || args.allowPrivate) rules.push(...PRIVATE_RANGES);
-  if (args.zeroconf) warnings.push("--zeroconf is not supported by this server and is ignored");
   const statsRules = args.statsAllow as string[];
   if (statsRules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--stats-allow needs an IP address or CIDR range");
   const allow = compileAllowList(rules);
@@ -146,6 +167,8 @@ export async function parseConfig(
   const jobLifetime = args.jobLifetime;
   seconds("lifetime", lifetime, 0);
   seconds("job-lifetime", jobLifetime, 0);
+  const maxSourceBytes = integer("max-source-bytes", args.maxSourceBytes, 1, 2 ** 32);
+  const maxPumpBytes = integer("max-pump-bytes", args.maxPumpBytes, 1, 2 ** 40);
   return Object.freeze({
     mode,
     detach: args.detach && args.fork && !args.wizard && mode === "daemon",
@@ -174,18 +197,21 @@ export async function parseConfig(
     limits: Object.freeze({
       maxArgc: integer("max-argc", args.maxArgc, 1, 1_000_000),
       maxStringBytes: integer("max-arg-bytes", args.maxArgBytes, 256, 2 ** 31),
-      maxSourceBytes: integer("max-source-bytes", args.maxSourceBytes, 1, 2 ** 32),
+      maxSourceBytes,
       maxOutputBytes: integer("max-output-bytes", args.maxOutputBytes, 1, 2 ** 32),
       maxFiles: integer("max-files", args.maxFiles, 1, 10_000_000),
-      maxPumpBytes: integer("max-pump-bytes", args.maxPumpBytes, 1, 2 ** 40),
+      maxPumpBytes,
       maxPathBytes: 4096,
       maxQueue: integer("max-queue", args.maxQueue, 0, 1_000_000),
       maxConnections: integer("max-connections", args.maxConnections, 1, 1_000_000),
       idleTimeoutMs: seconds("client-timeout", args.clientTimeout, 1) * 1000,
+      requestTimeoutMs: seconds("request-timeout", args.requestTimeout, 1) * 1000,
     }),
     shutdownGraceSeconds: seconds("shutdown-grace", args.shutdownGrace, 0),
+    minFreeSpaceBytes: minFreeSpace(args.minFreeSpace, Math.max(maxSourceBytes, maxPumpBytes)),
     sandbox: args.sandbox as SandboxMode,
     sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
+    farm: parseFarmConfig(args, args.stats),
     warnings,
   });
 }

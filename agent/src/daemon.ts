@@ -9,7 +9,7 @@ import { writeSync } from "node:fs";
 export const DETACHED_CHILD_ENV = "DISTCCD_DETACHED_CHILD";
 
 /** How to run this same program again: the compiled binary alone, or bun with the script. */
-function selfCommand(): string[] {
+export function selfCommand(): string[] {
   const script = process.argv[1] ?? "";
   return script.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, script];
 }

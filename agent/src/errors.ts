@@ -26,3 +26,6 @@ export class ConfigError extends AgentError {}
 
 /** A compile request that is refused before the compiler runs (compiler, options, arguments). */
 export class JobRefusedError extends AgentError {}
+
+/** The server, not the request, is at fault (its temp space is full): the client is told so and compiles elsewhere. */
+export class ServerFaultError extends AgentError {}

@@ -4,6 +4,9 @@
  * pid file, whitelist, TMPDIR), 110 no compiler whitelist (as the C server). `distccd probe` is
  * a client mode with its own options (probe/).
  */
+// First, for `bun agent/src/main.ts` (the build's entry.ts imports it too): in the compiler
+// watchdog's process, this runs the watchdog before anything below loads.
+import "./watchdog-mode.ts";
 import { fstatSync, rmSync } from "node:fs";
 import { arch, hostname } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
@@ -12,9 +15,12 @@ import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
+import { type Farm, startFarm } from "./farm/farm.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
+import { CompilerWatchdog } from "./job/compiler-watchdog.ts";
 import { JobDirs, removeStaleJobDirs } from "./job/job-dir.ts";
+import { freeBytes, TempSpaceWatch } from "./job/temp-space.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
@@ -181,6 +187,7 @@ async function main(argv: string[]): Promise<number> {
       queued: () => slots.queued,
       maxJobs: config.jobs,
       draining: () => lifecycle.draining,
+      tempSpace: { free: () => freeBytes(config.tmpDir), minFree: config.minFreeSpaceBytes },
     });
     const board = config.stats ? new JobBoard({ slots: config.jobs, observePhase: phaseMetrics(stats.registry) }) : undefined;
     if (board)
@@ -201,7 +208,7 @@ async function main(argv: string[]): Promise<number> {
       slots,
       stats,
       jobEvents: board,
-      spawn: sandbox.spawn,
+      spawn: new CompilerWatchdog(log).guard(sandbox.spawn),
       env,
       connections: new Set<Connection>(),
       jobDirs: new JobDirs(config.tmpDir, Math.max(config.jobs * 2, KEPT_JOB_DIRS)),
@@ -224,7 +231,10 @@ async function main(argv: string[]): Promise<number> {
   }
   ctx.stats.registry.register(sandboxInfoMetric(sandboxStatus));
   const stale = removeStaleJobDirs(config.tmpDir);
-  if (stale.length > 0) log.notice("dcc_cleanup", `removed ${stale.length} job dir(s) left by an agent that is gone: ${stale.join(" ")}`);
+  if (stale.groups.length > 0)
+    log.warning("dcc_cleanup", `killed compiler process group(s) left running by an agent that is gone: ${stale.groups.join(" ")}`);
+  if (stale.dirs.length > 0)
+    log.notice("dcc_cleanup", `removed ${stale.dirs.length} job dir(s) left by an agent that is gone: ${stale.dirs.join(" ")}`);
   if (config.nice !== 0) lowerPriority(config.nice);
 
   try {
@@ -268,10 +278,24 @@ async function serve(
 
   let server: ReturnType<typeof listen>;
   let stats: ReturnType<typeof serveStats> | undefined;
+  let farm: Farm | undefined;
   try {
     server = listen(ctx, config.listen, config.port);
+    farm = startFarm({
+      config,
+      whitelist: ctx.whitelist,
+      log,
+      version: packageJson.version,
+      env: ctx.env,
+      running: () => ctx.slots.active,
+      queued: () => ctx.slots.queued,
+      draining: () => lifecycle.draining,
+      // /status sections of other modules, by name, each read per request.
+      statusSections: { sandbox: sandboxStatus },
+    });
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
+      const tempSpace = new TempSpaceWatch(config.tmpDir, config.minFreeSpaceBytes, log);
       const sources = {
         stats: ctx.stats,
         statsAllow: config.statsAllow,
@@ -280,10 +304,14 @@ async function serve(
         maxJobs: config.jobs,
         activeJobs: () => ctx.slots.active,
         draining: () => lifecycle.draining,
+        unready: () => tempSpace.unready(),
       };
-      stats = serveStats(sources, config.listen, config.statsPort, monitor ? monitorRoutes(monitor) : {});
+      // The monitor sees the farm's peers through its directory (this agent listed first, as self).
+      const pages = monitor ? { ...farm.routes, ...monitorRoutes({ ...monitor, peers: farm.directory }) } : farm.routes;
+      stats = serveStats(sources, config.listen, config.statsPort, pages, config.farm.reusePort);
     }
   } catch (error) {
+    await farm?.stop();
     return startupFailure(
       detachedChild,
       EXIT_BIND_FAILED,
@@ -309,8 +337,19 @@ async function serve(
   Bun.unsafe.setJITPolicy(1);
 
   const reason = await stopped;
-  // Drain: no new connections, /readyz false, running jobs get --shutdown-grace to finish.
+  // Drain: /readyz, /status and zeroconf say so at once; new jobs are still taken for
+  // --drain-delay (endpoints and peers take that long to stop sending: a refused connection
+  // backs the client off), then no new connections and running jobs get --shutdown-grace.
   lifecycle.draining = true;
+  const withdrawn = farm.withdraw();
+  if (config.farm.drainDelayMs > 0) {
+    log.notice(
+      "dcc_daemon_terminate",
+      `draining (${reason}): ${ctx.connections.size} connection(s) in flight; /readyz fails, new jobs are still taken for --drain-delay ${config.farm.drainDelayMs / 1000}s`,
+    );
+    await Bun.sleep(config.farm.drainDelayMs);
+  }
+  await withdrawn;
   server.stop(false);
   const busy = ctx.connections.size;
   log.notice(
@@ -327,6 +366,7 @@ async function serve(
     await settle(remaining, KILL_SETTLE_MS);
   }
   server.stop(true);
+  await farm.stop();
   stats?.stop(true);
   if (config.pidFile !== undefined) rmSync(config.pidFile, { force: true });
   log.notice("dcc_daemon_terminate", "stopped");

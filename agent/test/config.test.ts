@@ -94,6 +94,9 @@ describe("parseConfig", () => {
     [["--log-level", "loud"], "E_CONFIG_FLAGS"],
     [["--daemon", "--inetd"], "E_CONFIG_FLAGS"],
     [["--job-lifetime", "-1"], "E_CONFIG_RANGE"],
+    [["--request-timeout", "0"], "E_CONFIG_RANGE"],
+    [["--min-free-space", "lots"], "E_CONFIG_RANGE"],
+    [["--min-free-space", "5T"], "E_CONFIG_RANGE"],
   ])("%j is a ConfigError", async (argv, code) => {
     let caught: unknown;
     try {
@@ -103,6 +106,25 @@ describe("parseConfig", () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).code).toBe(code);
+  });
+
+  test("--request-timeout defaults to the C client's 300 s I/O timeout", async () => {
+    expect((await parseConfig([], env)).limits.requestTimeoutMs).toBe(300_000);
+    expect((await parseConfig(["--request-timeout", "20"], env)).limits.requestTimeoutMs).toBe(20_000);
+  });
+
+  test.each([
+    [[], 256 * 2 ** 20],
+    // Twice the largest body limit, when that is below 256 MiB.
+    [["--max-source-bytes", String(16 << 20), "--max-pump-bytes", String(32 << 20)], 64 * 2 ** 20],
+    [["--min-free-space", "512k"], 512 * 2 ** 10],
+    [["--min-free-space", "1.5M"], 1.5 * 2 ** 20],
+    [["--min-free-space", "2G"], 2 * 2 ** 30],
+    [["--min-free-space", "3GiB"], 3 * 2 ** 30],
+    [["--min-free-space", "1000"], 1000],
+    [["--min-free-space", "0"], 0],
+  ])("%j: --min-free-space is %d bytes", async (argv, bytes) => {
+    expect((await parseConfig(argv, env)).minFreeSpaceBytes).toBe(bytes);
   });
 
   test("stdin as a socket without --daemon means inetd, as in the C server", async () => {

@@ -10,6 +10,8 @@ import { Logger } from "../log.ts";
 import { rewritePumpArgs } from "../pump/pump-args.ts";
 import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
+import { recordCompilerGroup } from "./compiler-group.ts";
+import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
 import type { SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
@@ -23,7 +25,7 @@ const ExitCode = {
   TIMEOUT: 118,
 } as const;
 
-export type JobOutcome = "ok" | "error" | "timeout" | "oversized" | "missing" | "refused" | "disconnect";
+export type JobOutcome = "ok" | "error" | "timeout" | "oversized" | "missing" | "refused" | "disconnect" | "no-space";
 
 export interface JobResult {
   /** The raw wait status sent as STAT. */
@@ -53,7 +55,7 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 /** A line for SERR in the C server's shape, so clients and scripts see familiar text. */
-function serverMessage(context: string, level: "error" | "critical" | "warning", message: string): Uint8Array {
+export function serverMessage(context: string, level: "error" | "critical" | "warning", message: string): Uint8Array {
   return encoder.encode(Logger.formatText(level, context, message));
 }
 
@@ -179,13 +181,29 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       outcome: "missing",
     };
   }
-  const stdoutFile = `${options.jobDir}/stdout`;
-  const stderrFile = `${options.jobDir}/stderr`;
+  const stdout = fileOutputSink(`${options.jobDir}/stdout`);
+  const stderr = openOutputSink(`${options.jobDir}/stderr`, options.maxOutputBytes);
+  try {
+    return await runCompiler(plan, options, stdout, stderr);
+  } finally {
+    stdout.close();
+    stderr.close();
+  }
+}
+
+async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: OutputSink, stderrSink: OutputSink): Promise<JobResult> {
   let proc: ReturnType<SpawnFn>;
   try {
     // The job dir is the compiler's TMPDIR: a confined compiler can write nowhere else.
     const env = { ...options.env, TMPDIR: options.jobDir };
-    proc = options.spawn({ cmd: plan.command, cwd: options.cwd, env, stdoutFile, stderrFile, jobDir: options.jobDir });
+    proc = options.spawn({
+      cmd: plan.command,
+      cwd: options.cwd,
+      env,
+      stdoutFile: stdoutSink.path,
+      stderrFile: stderrSink.path,
+      jobDir: options.jobDir,
+    });
   } catch (cause) {
     return {
       status: ExitCode.COMPILER_MISSING << 8,
@@ -195,15 +213,16 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       outcome: "missing",
     };
   }
+  recordCompilerGroup(options.jobDir, proc.pid);
   let timedOut = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
     proc.killGroup("SIGTERM");
     killTimer ??= setTimeout(() => proc.killGroup("SIGKILL"), KILL_GRACE_MS);
   };
-  const outputs = { stdout: stdoutFile, stderr: stderrFile, object: plan.objectFile };
-  const oversized = () => Object.entries(outputs).find(([, file]) => fileSize(file) > options.maxOutputBytes)?.[0];
-  // Output goes to files: a compiler that floods them is stopped before it fills the disk.
+  const outputs = { stdout: stdoutSink.size, stderr: stderrSink.size, object: () => fileSize(plan.objectFile) };
+  const oversized = () => Object.entries(outputs).find(([, size]) => size() > options.maxOutputBytes)?.[0];
+  // A compiler that floods its outputs is stopped before it fills the disk or the memory.
   const watchOutput = setInterval(() => {
     if (oversized() !== undefined) stop();
   }, OUTPUT_CHECK_MS);
@@ -221,6 +240,8 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
   clearInterval(watchOutput);
   options.signal.removeEventListener("abort", stop);
   if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: EMPTY, object: EMPTY, outcome: "disconnect" };
+  // Collected before the sizes are judged: the last bytes may still have been in the FIFOs.
+  const [stdout, stderr] = await Promise.all([stdoutSink.collect(), stderrSink.collect()]);
   const tooLarge = oversized();
   if (tooLarge !== undefined) {
     const message = serverMessage(
@@ -230,8 +251,6 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
     );
     return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: message, object: EMPTY, outcome: "oversized" };
   }
-  const stdout = readIfPresent(stdoutFile);
-  const stderr = readIfPresent(stderrFile);
   if (timedOut) {
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };

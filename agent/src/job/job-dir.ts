@@ -4,6 +4,7 @@
  * tell its predecessor's leftovers from another live agent's jobs, and remove them.
  */
 import { mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
+import { killRecordedGroup } from "./compiler-group.ts";
 
 const PREFIX = "distccd-agent.";
 
@@ -68,24 +69,27 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes job dirs whose agent is gone. At start-up the agent has no jobs yet, so dirs named
+ * Removes job dirs whose agent is gone, first killing the compiler group each one records (an
+ * agent killed mid-job leaves it running). At start-up the agent has no jobs yet, so dirs named
  * with its own pid are stale too (a restarted container's PID 1 gets the same pid again).
- * Returns the names removed.
+ * Returns the names removed and the groups killed.
  */
-export function removeStaleJobDirs(tmpDir: string): string[] {
-  const removed: string[] = [];
+export function removeStaleJobDirs(tmpDir: string): { dirs: string[]; groups: number[] } {
+  const stale = { dirs: [] as string[], groups: [] as number[] };
   let entries: string[];
   try {
     entries = readdirSync(tmpDir);
   } catch {
-    return removed;
+    return stale;
   }
   for (const name of entries) {
     const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length).split(".")[0] : Number.NaN);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     if (pid !== process.pid && alive(pid)) continue;
+    const group = killRecordedGroup(`${tmpDir}/${name}`);
+    if (group !== undefined) stale.groups.push(group);
     rmSync(`${tmpDir}/${name}`, { recursive: true, force: true });
-    removed.push(name);
+    stale.dirs.push(name);
   }
-  return removed;
+  return stale;
 }

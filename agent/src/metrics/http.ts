@@ -21,6 +21,8 @@ export interface StatsSources {
   readonly maxJobs: number;
   readonly activeJobs: () => number;
   readonly draining: () => boolean;
+  /** Why the agent should get no jobs now besides draining (its temp space is short), or undefined. */
+  readonly unready?: () => string | undefined;
 }
 
 /** The C server's `<distccstats>` text; `io` carries the previous disk sample between calls. */
@@ -77,10 +79,13 @@ const text = (body: string, status = 200) => new Response(body, { status, header
 /** A route's answer to one request that has passed the access check. */
 export type StatsRoute = (request: Request) => Response | Promise<Response>;
 
-/** Kubelet probes: open to anyone, so they must never say more than ok, ready or draining. */
+/** Kubelet probes: open to anyone, so they must never say more than ok, ready, draining or low on temp space. */
 function probeRoute(path: string, sources: StatsSources): Response | undefined {
   if (path === "/healthz") return text("ok\n");
-  if (path === "/readyz") return sources.draining() ? text("draining\n", 503) : text("ready\n");
+  if (path === "/readyz") {
+    const reason = sources.draining() ? "draining" : sources.unready?.();
+    return reason === undefined ? text("ready\n") : text(`${reason}\n`, 503);
+  }
   return undefined;
 }
 
@@ -112,6 +117,8 @@ export function serveStats(
   hostname: string,
   port: number,
   routes: Readonly<Record<string, StatsRoute>> = {},
+  /** SO_REUSEPORT (`--reuse-port`): the agent replacing this one binds the port beside it. */
+  reusePort = false,
 ): Server<undefined> {
   let io: { at: number; sectors: number } | undefined;
   const statsPage: StatsRoute = () => {
@@ -126,6 +133,7 @@ export function serveStats(
   return Bun.serve({
     hostname,
     port,
+    reusePort,
     fetch(request, server) {
       const path = new URL(request.url).pathname;
       return probeRoute(path, sources) ?? guarded(sources, server, request, routeFor(table, path) ?? statsPage);

@@ -66,13 +66,35 @@ export class Stats {
     ),
   );
 
-  constructor(gauges: { active: () => number; queued: () => number; maxJobs: number; draining: () => boolean }) {
+  private readonly faults = this.registry.register(
+    new Counter(
+      "distccd_server_faults_total",
+      "Jobs lost to the server's own fault, not the request's (E_NO_SPACE: its temp space was full)",
+      ["fault"],
+    ),
+  );
+
+  constructor(gauges: {
+    active: () => number;
+    queued: () => number;
+    maxJobs: number;
+    draining: () => boolean;
+    /** TMPDIR's free space in bytes (-1: unknown), and the least /readyz accepts. */
+    tempSpace?: { free: () => number; minFree: number };
+  }) {
     this.registry.register(new Gauge("distccd_jobs_active", "Compilers running now", gauges.active));
     this.registry.register(new Gauge("distccd_jobs_queued", "Complete requests waiting for a compiler slot", gauges.queued));
     this.registry.register(new Gauge("distccd_jobs_max", "Compiler slots (--jobs)", () => gauges.maxJobs));
     this.registry.register(
       new Gauge("distccd_draining", "1 while the agent finishes its jobs before exiting", () => (gauges.draining() ? 1 : 0)),
     );
+    if (gauges.tempSpace !== undefined) {
+      const { free, minFree } = gauges.tempSpace;
+      this.registry.register(new Gauge("distccd_temp_free_bytes", "Free space in TMPDIR, where jobs' files go (-1: unknown)", free));
+      this.registry.register(
+        new Gauge("distccd_temp_min_free_bytes", "Free space in TMPDIR below which /readyz fails (--min-free-space)", () => minFree),
+      );
+    }
     const sampler = setInterval(() => this.sample(gauges.active()), SLOT_MS);
     sampler.unref();
   }
@@ -110,6 +132,10 @@ export class Stats {
 
   refusals(): Record<string, number> {
     return Object.fromEntries(this.refusalCounts);
+  }
+
+  recordServerFault(code: string): void {
+    this.faults.inc({ fault: code });
   }
 
   /** Compiles finished in the last `minutes`, excluding the current slot (as the C server). */

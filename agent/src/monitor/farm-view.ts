@@ -9,9 +9,9 @@ import { peerAnswer } from "./peer-answer.ts";
 
 export type PeerState = "live" | "draining" | "lost";
 
-/** The peers this agent knows, lost ones included. */
+/** The peers this agent knows, lost ones included; the farm module's lists this agent too, as `self`. */
 export interface PeerDirectory {
-  list(): readonly { name: string; statsUrl: string; state: PeerState; status?: unknown }[];
+  list(): readonly { name: string; statsUrl: string; state: PeerState; self?: boolean; status?: unknown }[];
 }
 
 export interface FarmAgent {
@@ -71,7 +71,7 @@ export type SinceFor = (agent: string) => number | undefined;
 
 export async function farmView(own: AgentJobs, peers: PeerDirectory | undefined, since: SinceFor): Promise<FarmView> {
   const self: FarmAgent = { name: own.agent.name, state: own.agent.draining ? "draining" : "live", self: true, jobs: own };
-  const others = (peers?.list() ?? []).filter((peer) => peer.name !== own.agent.name);
+  const others = (peers?.list() ?? []).filter((peer) => !peer.self && peer.name !== own.agent.name);
   const answers = await Promise.all(
     others.map(async (peer): Promise<FarmAgent> => {
       const base = { name: peer.name, state: peer.state, self: false, statsUrl: peer.statsUrl };

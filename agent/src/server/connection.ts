@@ -6,11 +6,13 @@
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
-import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
+import { AgentError, JobRefusedError, LimitError, type ServerFaultError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
 import { busyResult, type CompilePlan, type JobResult, planCompile, readIfPresent, refusedResult, runCompile } from "../job/compile-job.ts";
 import type { JobDirs } from "../job/job-dir.ts";
+import { compileNoSpaceFault, noSpaceFault, noSpaceResult } from "../job/no-space.ts";
 import type { SpawnFn } from "../job/spawn.ts";
+import { shortOfSpace } from "../job/temp-space.ts";
 import type { Logger } from "../log.ts";
 import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
@@ -70,6 +72,7 @@ const RESULT_CLASS: Record<JobResult["outcome"], JobResultClass> = {
   missing: "COMPILE_ERROR",
   refused: "OTHER",
   disconnect: "CLI_DISCONN",
+  "no-space": "OTHER",
 };
 
 export class Connection {
@@ -80,7 +83,8 @@ export class Connection {
   private phase = Phase.Receiving;
   private jobDir: string | undefined;
   private plan: CompilePlan | undefined;
-  private refusal: JobRefusedError | undefined;
+  /** Why the job will not run, kept while the rest of the request is read and dropped. */
+  private refusal: JobRefusedError | ServerFaultError | undefined;
   private argv: readonly string[] = [];
   private sourceFd: number | undefined;
   /** Protocol 2: the compressed body, when the memory budget had room for it. */
@@ -91,6 +95,8 @@ export class Connection {
   /** Buffers from the pool in this connection's hands; they go back when it closes. */
   private borrowed: Uint8Array[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** --request-timeout, for the request and then for the reply: a trickle refreshes only the idle timer. */
+  private deadline: ReturnType<typeof setTimeout> | undefined;
   private jobRunning = false;
   /** Protocol 3: the client's files rebuilt under the job's fake root. */
   private tree: FileTree | undefined;
@@ -110,6 +116,7 @@ export class Connection {
     this.parser = new RequestParser(ctx.config.limits);
     ctx.connections.add(this);
     this.idleTimer = setTimeout(() => this.timedOut(), ctx.config.limits.idleTimeoutMs);
+    this.deadline = setTimeout(() => this.pastDeadline(), ctx.config.limits.requestTimeoutMs);
   }
 
   /** Resolves once the connection is closed and its compiler and temp dir are gone. */
@@ -131,7 +138,7 @@ export class Connection {
       this.decoder.push(chunk);
       for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
         const event = this.parser.feed(frame);
-        if (event !== undefined) this.handle(event);
+        if (event !== undefined) this.store(event);
         if (this.parser.complete) {
           this.decoder.discard();
           this.startJob();
@@ -176,6 +183,7 @@ export class Connection {
   private close(): void {
     this.phase = Phase.Closed;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.deadline);
     this.abort.abort();
     this.closeSource();
     this.releaseBody();
@@ -183,6 +191,30 @@ export class Connection {
     this.borrowed = [];
     if (!this.jobRunning) this.removeJobDir();
     this.ctx.connections.delete(this);
+  }
+
+  /**
+   * Stores what an event brings. A full disk is the server's fault: what the request stored so
+   * far is deleted, the rest is read and dropped, and the reply says why.
+   */
+  private store(event: RequestEvent): void {
+    try {
+      this.handle(event);
+    } catch (error) {
+      const fault = noSpaceFault(error, this.ctx.config.tmpDir, "storing the request");
+      if (fault === undefined) throw error;
+      this.serverFault(fault);
+      this.refusal ??= fault;
+      this.file = undefined;
+      this.closeSource();
+      this.releaseBody();
+      this.deleteJobFiles();
+    }
+  }
+
+  private serverFault(fault: ServerFaultError): void {
+    this.ctx.log.error("dcc_no_space", `job from ${this.peer} lost: ${fault.message}`, { code: fault.code });
+    this.ctx.stats.recordServerFault(fault.code);
   }
 
   private handle(event: RequestEvent): void {
@@ -227,7 +259,7 @@ export class Connection {
         this.refusing(() => this.tree?.addLink(event.name, event.target));
         return;
       case "source-start":
-        if (this.plan === undefined) return;
+        if (this.plan === undefined || this.refusal !== undefined) return;
         if (this.parser.protocol === 2 && event.length <= MAX_BODY_IN_MEMORY && this.ctx.bodyMemory.reserve(event.length))
           this.body = { bytes: this.borrow(event.length), filled: 0 };
         else this.sourceFd = openSync(this.receivedSourcePath(this.plan), "w", 0o600);
@@ -289,6 +321,7 @@ export class Connection {
   private startJob(): void {
     this.phase = Phase.Running;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.deadline);
     this.jobRunning = true;
     this.runJob()
       .catch((error) => this.reject(error))
@@ -303,7 +336,7 @@ export class Connection {
     this.refusing(() => this.tree?.finish());
     if (this.refusal !== undefined) {
       this.deleteJobFiles();
-      this.reply(version, refusedResult(this.refusal));
+      this.reply(version, this.refusal instanceof JobRefusedError ? refusedResult(this.refusal) : noSpaceResult(this.refusal));
       return;
     }
     const plan = this.plan as CompilePlan;
@@ -352,11 +385,21 @@ export class Connection {
       this.summary(version, "CLI_DISCONN", result.status);
       return;
     }
+    result = this.diagnoseNoSpace(result);
     this.noteLimit(result);
     const dependencies = this.pumpDependencies(plan, result);
     // The reply is in memory now: the job's files go before the client can see the reply.
     this.deleteJobFiles();
     this.reply(version, result, dependencies);
+  }
+
+  /** A compile that failed for want of temp space is the server's fault, not a compile error. */
+  private diagnoseNoSpace(result: JobResult): JobResult {
+    const { tmpDir, minFreeSpaceBytes } = this.ctx.config;
+    const fault = compileNoSpaceFault(result, tmpDir, shortOfSpace(tmpDir, minFreeSpaceBytes));
+    if (fault === undefined) return result;
+    this.serverFault(fault);
+    return noSpaceResult(fault, result.stderr);
   }
 
   /** A compiler stopped by --job-lifetime or --max-output-bytes is a limit hit: logged and counted. */
@@ -388,6 +431,7 @@ export class Connection {
     this.track?.phase("replying", this.request());
     this.unsent = coalesce(encodeReply(version, result, dependencies, (size) => this.borrow(size)));
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
+    this.deadline = setTimeout(() => this.pastDeadline(), this.ctx.config.limits.requestTimeoutMs);
     this.flush(() => this.summary(version, resultClass, result.status));
   }
 
@@ -429,9 +473,26 @@ export class Connection {
     this.kill();
   }
 
+  private pastDeadline(): void {
+    const what = this.phase === Phase.Replying ? "did not read its whole reply within" : "did not send its whole request within";
+    this.ctx.log.warning(
+      "dcc_r_request",
+      `client ${this.peer} ${what} ${this.ctx.config.limits.requestTimeoutMs / 1000}s: dropped (--request-timeout)`,
+    );
+    this.ctx.stats.recordRefusal("request-timeout");
+    this.kill();
+  }
+
   /** A request that breaks the protocol or a limit: logged with its reason, closed with no reply (as the C server). */
   private reject(error: unknown): void {
     if (this.phase === Phase.Closed) return;
+    const fault = this.phase === Phase.Running ? noSpaceFault(error, this.ctx.config.tmpDir, "writing the job's files") : undefined;
+    if (fault !== undefined) {
+      this.serverFault(fault);
+      this.deleteJobFiles();
+      this.reply(this.parser.protocol, noSpaceResult(fault));
+      return;
+    }
     const code = error instanceof AgentError ? error.code : "E_INTERNAL";
     const message = error instanceof Error ? error.message : String(error);
     this.ctx.log.error("dcc_r_request", `bad request from ${this.peer}: ${message}`, { code });

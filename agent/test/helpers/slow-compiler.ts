@@ -14,6 +14,8 @@ export interface SlowCompiler {
   readonly name: "slow-gcc";
   /** The pid of the last sleep started, or undefined. */
   sleepPid(): number | undefined;
+  /** The pids of this compiler's sleeps running now (each a child in its compiler's process group). */
+  sleepPids(): number[];
   /**
    * Options for startAgent: this compiler first on PATH, a whitelist naming the image's compilers
    * and slow-gcc, the sleep's length and pid file in the environment; then `args`.
@@ -44,7 +46,10 @@ export function slowCompiler(): SlowCompiler {
     name: "slow-gcc",
     agentOptions: (seconds, args = []) => ({ extraPath: bin, env: env(seconds), args: ["--whitelist", whitelist, ...args] }),
     sleepPid() {
-      const found = readdirSync("/proc")
+      return this.sleepPids().at(-1);
+    },
+    sleepPids() {
+      return readdirSync("/proc")
         .filter((entry) => /^\d+$/.test(entry))
         .filter((entry) => {
           try {
@@ -54,7 +59,6 @@ export function slowCompiler(): SlowCompiler {
           }
         })
         .map(Number);
-      return found.at(-1);
     },
   };
 }

@@ -23,7 +23,7 @@ test("start-up removes the dirs of agents that are gone and its own, and nothing
   mkdirSync(join(staleDir, "distccd-agent.4194305.bbbbbb"));
   mkdirSync(join(staleDir, "distccd_cccccc"));
   mkdirSync(join(staleDir, "unrelated"));
-  const removed = removeStaleJobDirs(staleDir);
+  const { dirs: removed } = removeStaleJobDirs(staleDir);
   expect(removed.sort()).toEqual([mine.slice(staleDir.length + 1), "distccd-agent.4194305.bbbbbb"].sort());
   expect(readdirSync(staleDir).sort()).toEqual(["distccd-agent.1.aaaaaa", "distccd_cccccc", "unrelated"]);
 });

@@ -9,9 +9,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { AgentJobs } from "../../src/monitor/agent-jobs.ts";
+import type { FarmView } from "../../src/monitor/farm-view.ts";
 import type { JobEvent } from "../../src/monitor/job-events.ts";
 import { freePort, startAgent } from "../helpers/agent.ts";
 import { distcc } from "../helpers/distcc.ts";
+import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
 import { GCC } from "../helpers/toolchain.ts";
 import { until } from "../helpers/wait.ts";
 import { workspace } from "../helpers/workspace.ts";
@@ -126,5 +128,27 @@ describe("job events", () => {
     expect(await status("127.0.0.1", "/ui/nothing.js")).toBe(404);
     const method = await fetch(`http://127.0.0.1:${statsPort}/api/jobs`, { method: "POST" });
     expect(method.status).toBe(405);
+  });
+
+  test("--peers: the agent's /api/farm holds its peer's jobs, and marks the peer lost once it stops", async () => {
+    const [aStats, bStats] = [freePort(), freePort()];
+    await using b = await startAgent({ args: ["--stats", "--stats-port", String(bStats)] });
+    await using _a = await startAgent({
+      args: ["--stats", "--stats-port", String(aStats), "--peers", `127.0.0.1:${bStats}`, "--peers-interval", "0.2"],
+    });
+    expect(parseReply(await exchange(b.port, compileRequest(2, [GCC, "-c", "peer.c", "-o", "peer.o"], "int peer;\n"))).status).toBe(0);
+    const farm = async () => (await (await fetch(`http://127.0.0.1:${aStats}/api/farm`)).json()) as FarmView;
+    await until(
+      async () => (await farm()).agents.some((agent) => agent.jobs?.finished.some((job) => job.source === "peer.c")),
+      "the peer's job",
+    );
+    const view = await farm();
+    expect(view.agents.map((agent) => [agent.self, agent.state])).toEqual([
+      [true, "live"],
+      [false, "live"],
+    ]);
+    expect(view.agents[1]?.name).toBe(`127.0.0.1:${bStats}`);
+    await b.stop();
+    await until(async () => (await farm()).agents[1]?.state === "lost", "the stopped peer to be lost");
   });
 });

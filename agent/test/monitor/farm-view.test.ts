@@ -47,6 +47,8 @@ test("peers that answer, fail, lie, send malformed jobs, flood or are lost: each
     ...servers,
     { name: "gone", state: "lost" as PeerState, statsUrl: "http://127.0.0.1:9/" },
     { name: "self", state: "live" as PeerState, statsUrl: "http://127.0.0.1:9/" },
+    // The farm module lists this agent under its stats address, marked self.
+    { name: "127.0.0.1:9", state: "live" as PeerState, statsUrl: "http://127.0.0.1:9/", self: true },
   ];
   const directory = { list: () => peers };
   const own: AgentJobs = agentJobs(new JobBoard({ slots: 2 }), info("self"));
