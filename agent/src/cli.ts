@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import yargs, { type Argv } from "yargs";
+import { farmOptions } from "./farm/farm-options.ts";
 import { LOG_LEVELS } from "./log.ts";
 
 function modeOptions<T>(y: Argv<T>) {
@@ -26,8 +27,7 @@ function modeOptions<T>(y: Argv<T>) {
       type: "boolean",
       default: false,
       describe: "Probe the agent on --stats-port (else --port) and exit 0 if it is healthy",
-    })
-    .option("zeroconf", { type: "boolean", default: false, hidden: true, describe: "Not supported; accepted with a warning" });
+    });
 }
 
 function networkOptions<T>(y: Argv<T>) {
@@ -181,7 +181,7 @@ Usage:
    distccd --daemon --no-detach --allow 127.0.0.1 --log-stderr`;
 
 /** The parser; main.ts and tests call parse on it. Unknown flags are errors, as in the C server. */
-export const parser = logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false))))))
+export const parser = farmOptions(logOptions(limitOptions(jobOptions(networkOptions(modeOptions(yargs().version(false).help(false)))))))
   .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
   .option("version", { type: "boolean", default: false, describe: "Show the version and exit" })
   .usage(USAGE)

@@ -5,6 +5,7 @@
 import { type AllowList, compileAllowList, PRIVATE_RANGES } from "./allow-list.ts";
 import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
+import { type FarmConfig, parseFarmConfig } from "./farm/farm-config.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
@@ -74,9 +75,14 @@ export interface Config {
   readonly sandbox: SandboxMode;
   /** DISTCCD_SANDBOX_SIMULATE (a test seam): `abi=N` plays an older kernel, `refuse` a seccomp refusal. */
   readonly sandboxSimulate: string | undefined;
+  /** Peers, advertised address, zeroconf, drain delay, SO_REUSEPORT, keepalive. */
+  readonly farm: FarmConfig;
   /** Warnings found while reading flags, logged once the logger exists. */
   readonly warnings: readonly string[];
 }
+
+/** Flags whose repetitions add up; every other repeated flag takes its last value. */
+const ACCUMULATED = new Set(["allow", "a", "statsAllow", "peers"]);
 
 /** A repeated flag takes its last value, as with the C server's popt (yargs collects them all). */
 function last<T>(value: T | T[]): T {
@@ -142,7 +148,7 @@ export async function parseConfig(
     throw new ConfigError("E_CONFIG_FLAGS", unknown ? `--${unknown}: unknown option` : message, { cause });
   }
   const args = Object.fromEntries(
-    Object.entries(parsed).map(([key, value]) => [key, key === "allow" || key === "a" || key === "statsAllow" ? value : last(value)]),
+    Object.entries(parsed).map(([key, value]) => [key, ACCUMULATED.has(key) ? value : last(value)]),
   ) as typeof parsed;
   const warnings: string[] = [];
   const mode = chooseMode(args, stdinIsSocket);
@@ -153,7 +159,6 @@ export async function parseConfig(
   if (allowDefaulted)
     warnings.push(`No --allow option specified: allowing only private networks and loopback (${PRIVATE_RANGES.join(" ")})`);
   if (allowDefaulted || args.allowPrivate) rules.push(...PRIVATE_RANGES);
-  if (args.zeroconf) warnings.push("--zeroconf is not supported by this server and is ignored");
   const statsRules = args.statsAllow as string[];
   if (statsRules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--stats-allow needs an IP address or CIDR range");
   const allow = compileAllowList(rules);
@@ -206,6 +211,7 @@ export async function parseConfig(
     minFreeSpaceBytes: minFreeSpace(args.minFreeSpace, Math.max(maxSourceBytes, maxPumpBytes)),
     sandbox: args.sandbox as SandboxMode,
     sandboxSimulate: env.DISTCCD_SANDBOX_SIMULATE,
+    farm: parseFarmConfig(args, args.stats),
     warnings,
   });
 }

@@ -15,6 +15,7 @@ import { loadCompilerWhitelist } from "./compiler-whitelist.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { DETACHED_CHILD_ENV, reportToParent, startDetached } from "./daemon.ts";
 import { AgentError, ConfigError } from "./errors.ts";
+import { type Farm, startFarm } from "./farm/farm.ts";
 import { checkHealth } from "./health-check.ts";
 import { serveInetd } from "./inetd.ts";
 import { CompilerWatchdog } from "./job/compiler-watchdog.ts";
@@ -252,8 +253,21 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
 
   let server: ReturnType<typeof listen>;
   let stats: ReturnType<typeof serveStats> | undefined;
+  let farm: Farm | undefined;
   try {
     server = listen(ctx, config.listen, config.port);
+    farm = startFarm({
+      config,
+      whitelist: ctx.whitelist,
+      log,
+      version: packageJson.version,
+      env: ctx.env,
+      running: () => ctx.slots.active,
+      queued: () => ctx.slots.queued,
+      draining: () => lifecycle.draining,
+      // /status sections of other modules, by name, each read per request.
+      statusSections: { sandbox: sandboxStatus },
+    });
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";
       const tempSpace = new TempSpaceWatch(config.tmpDir, config.minFreeSpaceBytes, log);
@@ -267,9 +281,10 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         draining: () => lifecycle.draining,
         unready: () => tempSpace.unready(),
       };
-      stats = serveStats(sources, config.listen, config.statsPort);
+      stats = serveStats(sources, config.listen, config.statsPort, farm.routes, config.farm.reusePort);
     }
   } catch (error) {
+    await farm?.stop();
     return startupFailure(
       detachedChild,
       EXIT_BIND_FAILED,
@@ -295,8 +310,19 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
   Bun.unsafe.setJITPolicy(1);
 
   const reason = await stopped;
-  // Drain: no new connections, /readyz false, running jobs get --shutdown-grace to finish.
+  // Drain: /readyz, /status and zeroconf say so at once; new jobs are still taken for
+  // --drain-delay (endpoints and peers take that long to stop sending: a refused connection
+  // backs the client off), then no new connections and running jobs get --shutdown-grace.
   lifecycle.draining = true;
+  const withdrawn = farm.withdraw();
+  if (config.farm.drainDelayMs > 0) {
+    log.notice(
+      "dcc_daemon_terminate",
+      `draining (${reason}): ${ctx.connections.size} connection(s) in flight; /readyz fails, new jobs are still taken for --drain-delay ${config.farm.drainDelayMs / 1000}s`,
+    );
+    await Bun.sleep(config.farm.drainDelayMs);
+  }
+  await withdrawn;
   server.stop(false);
   const busy = ctx.connections.size;
   log.notice(
@@ -313,6 +339,7 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
     await settle(remaining, KILL_SETTLE_MS);
   }
   server.stop(true);
+  await farm.stop();
   stats?.stop(true);
   if (config.pidFile !== undefined) rmSync(config.pidFile, { force: true });
   log.notice("dcc_daemon_terminate", "stopped");

@@ -85,9 +85,35 @@ app.kubernetes.io/component: distccd
 {{- end }}
 {{- end }}
 
-{{/* How long running jobs may finish after SIGTERM: the pod's grace period less 5 seconds. */}}
+{{/* How long running jobs may finish after SIGTERM: the pod's grace period less the drain delay and 5 seconds. */}}
 {{- define "distcc.shutdownGrace" -}}
-{{- max 0 (sub (int .Values.terminationGracePeriodSeconds) 5) }}
+{{- max 0 (sub (sub (int .Values.terminationGracePeriodSeconds) 5) (int (ceil .Values.distccd.drainDelay))) }}
+{{- end }}
+
+{{/*
+What each agent advertises to clients (`--advertise`): the node's address where clients reach
+this node's agent (node port with NodePort and LoadBalancer, the port itself with hostNetwork),
+else the pod's. Brackets keep an IPv6 address apart from the port; the agent accepts them
+around IPv4 too. $(NODE_IP) and $(POD_IP) are expanded by the kubelet from the pod's env.
+*/}}
+{{- define "distcc.advertise" -}}
+{{- $nodePort := include "distcc.nodePort" . }}
+{{- if .Values.distccd.advertise }}
+{{- .Values.distccd.advertise }}
+{{- else if .Values.hostNetwork }}
+{{- printf "[$(NODE_IP)]:%v" .Values.distccd.port }}
+{{- else if and (ne .Values.service.type "ClusterIP") $nodePort }}
+{{- printf "[$(NODE_IP)]:%v" $nodePort }}
+{{- else }}
+{{- printf "[$(POD_IP)]:%v" .Values.distccd.port }}
+{{- end }}
+{{- end }}
+
+{{/* The stats port's node port in use, or nothing: NodePort and LoadBalancer with stats only. */}}
+{{- define "distcc.statsNodePort" -}}
+{{- if and .Values.distccd.stats.enabled (ne .Values.service.type "ClusterIP") (not (kindIs "invalid" .Values.service.statsNodePort)) }}
+{{- .Values.service.statsNodePort }}
+{{- end }}
 {{- end }}
 
 {{/* The agent's command line: the image's entrypoint flags plus one flag per value. */}}
@@ -127,6 +153,24 @@ app.kubernetes.io/component: distccd
 {{- end }}
 - --shutdown-grace
 - {{ include "distcc.shutdownGrace" . | quote }}
+{{- if and .Values.distccd.peers.enabled .Values.distccd.stats.enabled .Values.headlessService.enabled }}
+- --peers
+- {{ printf "%s-headless.%s.svc:%v" (include "distcc.fullname" .) .Release.Namespace .Values.distccd.stats.port | quote }}
+- --peers-interval
+- {{ .Values.distccd.peers.interval | quote }}
+{{- end }}
+- --advertise
+- {{ include "distcc.advertise" . | quote }}
+- --drain-delay
+- {{ .Values.distccd.drainDelay | quote }}
+- --keepalive
+- {{ .Values.distccd.keepalive | quote }}
+{{- if .Values.hostNetwork }}
+- --reuse-port
+{{- end }}
+{{- if .Values.distccd.zeroconf }}
+- --zeroconf
+{{- end }}
 {{- range .Values.distccd.extraArgs }}
 - {{ . | quote }}
 {{- end }}
@@ -139,6 +183,16 @@ app.kubernetes.io/component: distccd
 {{- else if eq .Values.service.type "NodePort" }}
 {{- 30362 }}
 {{- end }}
+{{- end }}
+
+{{/* The container's compile port for Services and probes: by name, by number with hostNetwork (no ports are declared). */}}
+{{- define "distcc.targetPort" -}}
+{{- if .Values.hostNetwork }}{{ .Values.distccd.port }}{{ else }}distcc{{ end }}
+{{- end }}
+
+{{/* The container's stats port for Services and probes, as distcc.targetPort. */}}
+{{- define "distcc.statsTargetPort" -}}
+{{- if .Values.hostNetwork }}{{ .Values.distccd.stats.port }}{{ else }}stats{{ end }}
 {{- end }}
 
 {{/*

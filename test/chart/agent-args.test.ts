@@ -11,6 +11,11 @@ import { compileRequest, exchange, parseReply } from "../../agent/test/helpers/t
 import { GCC, toolchain } from "../../agent/test/helpers/toolchain.ts";
 import { find, HELM_VERSIONS, render } from "../helpers/helm.ts";
 
+/** The kubelet's expansion of the pod's env in the args (`$(NODE_IP)`, `$(POD_IP)`), here loopback. */
+function expandPodEnv(args: string[]): string[] {
+  return args.map((arg) => arg.replace(/\$\((NODE_IP|POD_IP)\)/g, "127.0.0.1"));
+}
+
 /** Replaces the value after each `flag` (the chart renders flags and values as separate args). */
 function replaceValue(args: string[], flag: string, value: string): string[] {
   return args.map((arg, i) => (args[i - 1] === flag ? value : arg));
@@ -22,10 +27,12 @@ test.each(HELM_VERSIONS)("the default DaemonSet args (Helm %d) start the agent, 
   const port = freePort();
   const statsPort = freePort();
   let args = replaceValue(
-    replaceValue(replaceValue(rendered, "--port", String(port)), "--stats-port", String(statsPort)),
+    replaceValue(replaceValue(expandPodEnv(rendered), "--port", String(port)), "--stats-port", String(statsPort)),
     "--allow",
     "127.0.0.1",
   );
+  // The headless Service's name exists only in a cluster: the agent's own stats port stands in.
+  args = replaceValue(args, "--peers", `127.0.0.1:${statsPort}`);
   const dir = sharedTempDir("chart-args-");
   const whitelist = join(dir, "whitelist");
   writeFileSync(whitelist, find(objects, "ConfigMap").data?.whitelist ?? "", { mode: 0o644 });

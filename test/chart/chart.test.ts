@@ -87,7 +87,17 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
         "--log-level",
         "notice",
         "--shutdown-grace",
-        "25",
+        "20",
+        "--peers",
+        "distcc-headless.build.svc:3633",
+        "--peers-interval",
+        "5",
+        "--advertise",
+        "[$(NODE_IP)]:30362",
+        "--drain-delay",
+        "5",
+        "--keepalive",
+        "60",
       ]);
     });
 
@@ -99,7 +109,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
 
     test("one agent per node, control-plane nodes included", () => {
       const spec = daemonSet(objects).spec;
-      expect(spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
+      expect(spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
       expect(spec.template.spec.tolerations).toEqual([
         { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
         { key: "node-role.kubernetes.io/master", operator: "Exists", effect: "NoSchedule" },
@@ -146,11 +156,14 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       ]);
     });
 
-    test("a NodePort Service on 30362 that keeps client addresses", () => {
+    test("a NodePort Service on 30362 that keeps client addresses, and the stats port (/hosts) on 30363", () => {
       expect(service(objects).spec).toMatchObject({
         type: "NodePort",
         externalTrafficPolicy: "Local",
-        ports: [{ name: "distcc", port: 3632, targetPort: "distcc", protocol: "TCP", nodePort: 30362 }],
+        ports: [
+          { name: "distcc", port: 3632, targetPort: "distcc", protocol: "TCP", nodePort: 30362 },
+          { name: "stats", port: 3633, targetPort: "stats", protocol: "TCP", nodePort: 30363 },
+        ],
       });
       expect(find(objects, "Service", "distcc-headless").spec.clusterIP).toBe("None");
     });
@@ -230,7 +243,12 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     [
       "extraEnv",
       { extraEnv: [{ name: "DISTCCD_PATH", value: "/opt/cross/bin" }] },
-      (o) => expect(container(o).env).toEqual([{ name: "DISTCCD_PATH", value: "/opt/cross/bin" }]),
+      (o) =>
+        expect(container(o).env).toEqual([
+          { name: "NODE_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+          { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: "DISTCCD_PATH", value: "/opt/cross/bin" },
+        ]),
     ],
     ["tolerations", { tolerations: [] }, (o) => expect(daemonSet(o).spec.template.spec.tolerations).toBeUndefined()],
     [
@@ -270,7 +288,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       { terminationGracePeriodSeconds: 120 },
       (o) => {
         expect(daemonSet(o).spec.template.spec.terminationGracePeriodSeconds).toBe(120);
-        expect(args(o).join(" ")).toContain("--shutdown-grace 115");
+        expect(args(o).join(" ")).toContain("--shutdown-grace 110");
       },
     ],
     [
@@ -280,10 +298,46 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     ],
     ["podLabels", { podLabels: { team: "build" } }, (o) => expect(daemonSet(o).spec.template.metadata.labels.team).toBe("build")],
     [
-      "hostNetwork",
+      "hostNetwork: the node's address and port, SO_REUSEPORT, and no declared (host) ports, so the surge pod fits beside the old one",
       { hostNetwork: true },
-      (o) => expect(daemonSet(o).spec.template.spec).toMatchObject({ hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" }),
+      (o) => {
+        expect(daemonSet(o).spec.template.spec).toMatchObject({ hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" });
+        expect(args(o).join(" ")).toContain("--advertise [$(NODE_IP)]:3632");
+        expect(args(o)).toContain("--reuse-port");
+        expect(container(o).ports).toBeUndefined();
+        expect(container(o).readinessProbe.httpGet).toEqual({ path: "/readyz", port: 3633 });
+        expect(service(o).spec.ports.map((p: { targetPort: number }) => p.targetPort)).toEqual([3632, 3633]);
+        expect(find(o, "Service", "distcc-headless").spec.ports.map((p: { targetPort: number }) => p.targetPort)).toEqual([3632, 3633]);
+      },
     ],
+    [
+      "service.type ClusterIP: the pod's address is advertised",
+      { service: { type: "ClusterIP" } },
+      (o) => {
+        expect(args(o).join(" ")).toContain("--advertise [$(POD_IP)]:3632");
+        expect(service(o).spec.ports[1]).toEqual({ name: "stats", port: 3633, targetPort: "stats", protocol: "TCP" });
+      },
+    ],
+    [
+      "distccd.advertise",
+      { distccd: { advertise: "build.example:4000" } },
+      (o) => expect(args(o).join(" ")).toContain("--advertise build.example:4000"),
+    ],
+    [
+      "distccd.peers",
+      { distccd: { peers: { interval: 2 } } },
+      (o) => expect(args(o).join(" ")).toContain("--peers distcc-headless.build.svc:3633 --peers-interval 2"),
+    ],
+    ["distccd.peers.enabled false", { distccd: { peers: { enabled: false } } }, (o) => expect(args(o)).not.toContain("--peers")],
+    [
+      "distccd.drainDelay, keepalive and zeroconf",
+      { distccd: { drainDelay: 10, keepalive: 30, zeroconf: true } },
+      (o) => {
+        expect(args(o).join(" ")).toContain("--shutdown-grace 15 --peers");
+        expect(args(o).join(" ")).toContain("--drain-delay 10 --keepalive 30 --zeroconf");
+      },
+    ],
+    ["service.statsNodePort", { service: { statsNodePort: 31363 } }, (o) => expect(service(o).spec.ports[1].nodePort).toBe(31363)],
     [
       "resources",
       { resources: { requests: { cpu: "1" }, limits: { memory: "1Gi" } } },
@@ -430,12 +484,18 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
   describe("NOTES", () => {
     const notes = (values?: unknown) => renderNotes(version, values);
 
-    test("NodePort: the DISTCC_HOSTS line with every agent's node, the node port and its slots, and the allow list", () => {
+    test("NodePort: DISTCC_HOSTS from any node's /hosts, and the allow list", () => {
       const text = notes({ distccd: { jobs: 8 } });
-      expect(text).toContain("export DISTCC_HOSTS=");
+      expect(text).toContain('export DISTCC_HOSTS="$(curl -s http://$NODE:30363/hosts)"');
+      expect(text).toContain("Add ?pump=1 to the /hosts URL");
+      expect(text).toContain("Clients allowed (--allow): 0.0.0.0/0");
+    });
+
+    test("NodePort without peers: the DISTCC_HOSTS line with every agent's node, the node port and its slots", () => {
+      const text = notes({ distccd: { jobs: 8, peers: { enabled: false } } });
       expect(text).toContain("slots=8");
       expect(text).toContain('printf \'%s:30362/%s,lzo \' "$ip" "$slots"');
-      expect(text).toContain("Clients allowed (--allow): 0.0.0.0/0");
+      expect(text).not.toContain("/hosts");
     });
 
     test("a LoadBalancer open to 0.0.0.0/0 is warned about", () => {
@@ -449,8 +509,9 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       expect(notes()).not.toContain("WARNING");
     });
 
-    test("ClusterIP: in-cluster clients through the headless Service", () => {
-      expect(notes({ service: { type: "ClusterIP" } })).toContain("distcc-headless.build.svc");
+    test("ClusterIP: in-cluster clients ask the Service's /hosts", () => {
+      expect(notes({ service: { type: "ClusterIP" } })).toContain('export DISTCC_HOSTS="$(curl -s http://distcc.build.svc:3633/hosts)"');
+      expect(notes({ service: { type: "ClusterIP" }, distccd: { peers: { enabled: false } } })).toContain("distcc-headless.build.svc");
     });
   });
 });

@@ -149,6 +149,8 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       ["LoadBalancer", { service: { type: "LoadBalancer" }, distccd: { allow: ["10.0.0.0/8"] } }],
       ["LoadBalancer with jobs", { service: { type: "LoadBalancer" }, distccd: { allow: ["10.0.0.0/8"], jobs: 6 } }],
       ["ClusterIP", { service: { type: "ClusterIP" } }],
+      ["NodePort without peers", { distccd: { peers: { enabled: false } } }],
+      ["ClusterIP without peers", { service: { type: "ClusterIP" }, distccd: { peers: { enabled: false } } }],
     ])("%s: no literal /N, and the printed commands pass bash -n and shellcheck", (_name, values) => {
       const text = notes(values);
       expect(text).not.toMatch(/\/N\b/);
@@ -161,15 +163,15 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
       expect(check.stdout.toString()).toBe("");
     });
 
-    test("NodePort lists the nodes that run an agent (status.hostIP of its pods), not every node", () => {
-      const text = notes();
+    test("NodePort without peers lists the nodes that run an agent (status.hostIP of its pods), not every node", () => {
+      const text = notes({ distccd: { peers: { enabled: false } } });
       expect(text).toContain("get pods -l app.kubernetes.io/name=distcc,app.kubernetes.io/instance=distcc");
       expect(text).toContain("{.status.hostIP} {.spec.nodeName}");
       expect(text).not.toContain("InternalIP");
     });
 
-    test("without distccd.jobs each node's slots are its allocatable CPUs + 2, as the agent's default", () => {
-      const text = notes();
+    test("without distccd.jobs (and peers) each node's slots are its allocatable CPUs + 2, as the agent's default", () => {
+      const text = notes({ distccd: { peers: { enabled: false } } });
       expect(text).toContain(`cpu=$(kubectl get node "$node" -o jsonpath='{.status.allocatable.cpu}')`);
       // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, whose parameter expansions are written ${...}.
       expect(text).toContain("case $cpu in *m) cpu=$(( ${cpu%m} / 1000 ));; esac; slots=$(( cpu + 2 ))");

@@ -117,6 +117,8 @@ export function serveStats(
   hostname: string,
   port: number,
   routes: Readonly<Record<string, StatsRoute>> = {},
+  /** SO_REUSEPORT (`--reuse-port`): the agent replacing this one binds the port beside it. */
+  reusePort = false,
 ): Server<undefined> {
   let io: { at: number; sectors: number } | undefined;
   const statsPage: StatsRoute = () => {
@@ -131,6 +133,7 @@ export function serveStats(
   return Bun.serve({
     hostname,
     port,
+    reusePort,
     fetch(request, server) {
       const path = new URL(request.url).pathname;
       return probeRoute(path, sources) ?? guarded(sources, server, request, routeFor(table, path) ?? statsPage);

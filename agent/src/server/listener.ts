@@ -33,11 +33,17 @@ function release(chunk: Buffer): void {
   if (buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && buffer.byteLength === chunk.length) buffer.transfer(0);
 }
 
-/** Binds and serves; throws (EADDRINUSE, EACCES, ...) when the address cannot be bound. */
+/**
+ * Binds and serves; throws (EADDRINUSE, EACCES, ...) when the address cannot be bound. With
+ * `--reuse-port` the socket has SO_REUSEPORT, so the agent replacing this one binds beside it.
+ */
 export function listen(ctx: ServerContext, hostname: string, port: number): TCPSocketListener<SocketData> {
+  const { keepaliveSeconds, reusePort } = ctx.config.farm;
   return Bun.listen<SocketData>({
     hostname,
     port,
+    // Bun's listener takes reusePort as Bun.serve does, though its types list it for connect only.
+    ...({ reusePort } as object),
     data: { connection: undefined },
     socket: {
       open(socket) {
@@ -60,6 +66,8 @@ export function listen(ctx: ServerContext, hostname: string, port: number): TCPS
         }
         ctx.stats.recordConnection();
         socket.setNoDelay(true);
+        // A load balancer or NAT drops a connection idle through a long compile unless it sees traffic.
+        if (keepaliveSeconds > 0) socket.setKeepAlive(true, keepaliveSeconds * 1000);
         socket.data.connection = new Connection(ctx, transportOf(socket), peer);
       },
       data(socket, chunk) {

@@ -20,6 +20,8 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A directory searched for compilers before the toolchain's. */
   readonly extraPath?: string;
+  /** The compile port; default a free one. */
+  readonly port?: number;
 }
 
 export interface Agent extends AsyncDisposable {
@@ -69,7 +71,7 @@ export function sharedTempDir(prefix: string): string {
 export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
   const tools = toolchain();
   const listen = options.listen ?? "127.0.0.1";
-  const port = freePort(listen.includes(":") ? "::1" : "127.0.0.1");
+  const port = options.port ?? freePort(listen.includes(":") ? "::1" : "127.0.0.1");
   const tmpDir = sharedTempDir("agent-tmp-");
   const args = [
     "--daemon",
