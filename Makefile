@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 BUN := node_modules/.bin/bun
-SOURCES := $(shell find agent/src -name '*.ts') package.json tsconfig.json
+SOURCES := $(shell find agent/src -name '*.ts' -o -path '*/monitor/ui/*') package.json tsconfig.json
 PORT ?= 3632
 # Cross-compile the executable (bun-linux-x64 needs AVX2, bun-linux-x64-baseline runs on any
 # x86-64, bun-linux-arm64); empty: this machine.

@@ -8,7 +8,7 @@
 // watchdog's process, this runs the watchdog before anything below loads.
 import "./watchdog-mode.ts";
 import { fstatSync, rmSync } from "node:fs";
-import { arch } from "node:os";
+import { arch, hostname } from "node:os";
 import packageJson from "../../package.json" with { type: "json" };
 import { CompileCache, describeCacheSettings } from "./cache/compile-cache.ts";
 import { makeUndumpable } from "./cache/undumpable.ts";
@@ -26,6 +26,10 @@ import { freeBytes, TempSpaceWatch } from "./job/temp-space.ts";
 import { fileTarget, Logger, stderrTarget } from "./log.ts";
 import { serveStats } from "./metrics/http.ts";
 import { Stats } from "./metrics/stats.ts";
+import { JobBoard } from "./monitor/job-board.ts";
+import { phaseMetrics } from "./monitor/phase-metrics.ts";
+import { type Monitor, monitorRoutes } from "./monitor/routes.ts";
+import { sandboxSummary } from "./monitor/sandbox-summary.ts";
 import { lowerPriority } from "./priority.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { PROBE_COMMAND, runProbe } from "./probe/command.ts";
@@ -148,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let log: Logger;
   let ctx: ServerContext;
+  let monitor: Monitor | undefined;
   let sandbox: ReturnType<typeof startSandbox>;
   const slots = new JobSlots(config.jobs);
   /** Set when SIGTERM starts the drain; read by /readyz and the metrics. */
@@ -200,12 +205,25 @@ async function main(argv: string[]): Promise<number> {
     if (cache.enabled) log.notice("dcc_cache", describeCacheSettings(config.cache));
     if (config.cache.redisUrl !== undefined && !makeUndumpable())
       log.warning("dcc_cache", "could not make the agent undumpable: its compilers may read the Redis URL in /proc");
+    const board = config.stats ? new JobBoard({ slots: config.jobs, observePhase: phaseMetrics(stats.registry) }) : undefined;
+    if (board)
+      monitor = {
+        board,
+        info: {
+          name: hostname(),
+          version: packageJson.version,
+          draining: () => lifecycle.draining,
+          refusals: () => stats.refusals(),
+          sandbox: () => sandboxSummary(sandboxState),
+        },
+      };
     ctx = {
       config,
       whitelist,
       log,
       slots,
       stats,
+      jobEvents: board,
       spawn: new CompilerWatchdog(log).guard(sandbox.spawn),
       env,
       cache,
@@ -241,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
       await serveInetd(ctx);
       return 0;
     }
-    return await serve(config, ctx, lifecycle, detachedChild);
+    return await serve(config, ctx, lifecycle, detachedChild, monitor);
   } finally {
     sandbox.stop();
     ctx.jobDirs.clear();
@@ -261,7 +279,13 @@ async function settle(connections: Iterable<Connection>, ms: number): Promise<bo
   return settled;
 }
 
-async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: boolean }, detachedChild: boolean): Promise<number> {
+async function serve(
+  config: Config,
+  ctx: ServerContext,
+  lifecycle: { draining: boolean },
+  detachedChild: boolean,
+  monitor: Monitor | undefined,
+): Promise<number> {
   const { log } = ctx;
   // Handlers first: a SIGTERM right after the pid file appears must still end the server cleanly.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
@@ -301,7 +325,9 @@ async function serve(config: Config, ctx: ServerContext, lifecycle: { draining: 
         cache: ctx.cache,
         unready: () => tempSpace.unready(),
       };
-      stats = serveStats(sources, config.listen, config.statsPort, farm.routes, config.farm.reusePort);
+      // The monitor sees the farm's peers through its directory (this agent listed first, as self).
+      const pages = monitor ? { ...farm.routes, ...monitorRoutes({ ...monitor, peers: farm.directory }) } : farm.routes;
+      stats = serveStats(sources, config.listen, config.statsPort, pages, config.farm.reusePort);
     }
   } catch (error) {
     await farm?.stop();

@@ -1,8 +1,8 @@
 /**
  * Validates rendered objects against the Kubernetes OpenAPI schemas (kubernetes-models), and
- * the Prometheus Operator's for the ServiceMonitor.
+ * the Prometheus Operator's for the ServiceMonitor and the PrometheusRule.
  */
-import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { ConfigMap, Pod, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
@@ -19,6 +19,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   "v1/Secret": Secret,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 };
 
 /** Throws when an object does not fit its schema, or is of a kind the chart should not render. */

@@ -5,7 +5,7 @@
  * permissions, the names they publish under, and the release's version check itself.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -99,26 +99,49 @@ test("the release publishes under the chart's image and chart names", () => {
 });
 
 describe("the release's version check", () => {
-  const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
-  const check = (tag: string) => {
-    const run = Bun.spawnSync([join(ROOT, "scripts/check-release-version.sh"), tag], { cwd: ROOT });
+  // Between releases the chart's version may move ahead of package.json (it is bumped with every
+  // chart change); a release sets all three to the tag. So the script runs on a copy of the
+  // repository's layout holding the versions each case needs, next to the real script.
+  function tree(versions: { package: string; chart: string; app: string }): string {
+    const dir = mkdtempSync(join(tmpdir(), "release-check-"));
+    mkdirSync(join(dir, "scripts"));
+    mkdirSync(join(dir, "chart"));
+    copyFileSync(join(ROOT, "scripts/check-release-version.sh"), join(dir, "scripts/check-release-version.sh"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "distcc-agent", version: versions.package }));
+    const chart = readFileSync(join(ROOT, "chart/Chart.yaml"), "utf8")
+      .replace(/^version: .*$/m, `version: ${versions.chart}`)
+      .replace(/^appVersion: .*$/m, `appVersion: "${versions.app}"`);
+    writeFileSync(join(dir, "chart/Chart.yaml"), chart);
+    return dir;
+  }
+  const check = (dir: string, tag: string) => {
+    const run = Bun.spawnSync([join(dir, "scripts/check-release-version.sh"), tag], { cwd: dir });
     return { exitCode: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
   };
+  const aligned = tree({ package: "1.2.3", chart: "1.2.3", app: "1.2.3" });
 
   test("a tag matching package.json and Chart.yaml passes", () => {
-    expect(check(`v${version}`)).toEqual({ exitCode: 0, output: `tag v${version} matches package.json and chart/Chart.yaml\n` });
+    expect(check(aligned, "v1.2.3")).toEqual({ exitCode: 0, output: "tag v1.2.3 matches package.json and chart/Chart.yaml\n" });
+    expect(check(tree({ package: "2.0.0-rc.1", chart: "2.0.0-rc.1", app: "2.0.0-rc.1" }), "v2.0.0-rc.1").exitCode).toBe(0);
   });
 
   test("a mismatching tag fails, naming each version that differs", () => {
-    const result = check("v99.0.0");
+    const result = check(aligned, "v99.0.0");
     expect(result.exitCode).toBe(1);
-    expect(result.output).toContain(`package.json version is ${version}, but tag v99.0.0 releases 99.0.0`);
-    expect(result.output).toContain("chart/Chart.yaml version is");
-    expect(result.output).toContain("chart/Chart.yaml appVersion is");
+    expect(result.output).toContain("package.json version is 1.2.3, but tag v99.0.0 releases 99.0.0");
+    expect(result.output).toContain("chart/Chart.yaml version is 1.2.3, but tag v99.0.0 releases 99.0.0");
+    expect(result.output).toContain("chart/Chart.yaml appVersion is 1.2.3, but tag v99.0.0 releases 99.0.0");
+  });
+
+  test("a chart bumped ahead of package.json cannot be released until they agree", () => {
+    expect(check(tree({ package: "1.2.3", chart: "1.2.4", app: "1.2.3" }), "v1.2.3")).toEqual({
+      exitCode: 1,
+      output: "chart/Chart.yaml version is 1.2.4, but tag v1.2.3 releases 1.2.3\n",
+    });
   });
 
   test.each(["0.1.0", "v1", "release-1.0.0", "v1.0"])("%s is not a release tag", (tag) => {
-    expect(check(tag)).toMatchObject({ exitCode: 1, output: expect.stringContaining("is not vMAJOR.MINOR.PATCH") });
+    expect(check(aligned, tag)).toMatchObject({ exitCode: 1, output: expect.stringContaining("is not vMAJOR.MINOR.PATCH") });
   });
 });
 

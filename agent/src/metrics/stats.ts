@@ -33,6 +33,8 @@ export class Stats {
     OTHER: 0,
   };
   longestJob: { input: string; compiler: string; ms: number } | undefined;
+  /** Refusals since start by reason, as distccd_refusals_total (the monitor shows them). */
+  private readonly refusalCounts = new Map<string, number>();
   /** Finished compiles per 3-second slot, newest last, for dcc_num_compiles1/2/3. */
   private readonly compilesPerSlot: number[] = [];
   /** Busy job slots sampled every 3 seconds, for dcc_avg_kids1/2/3. */
@@ -125,6 +127,11 @@ export class Stats {
 
   recordRefusal(reason: string): void {
     this.refused.inc({ reason });
+    this.refusalCounts.set(reason, (this.refusalCounts.get(reason) ?? 0) + 1);
+  }
+
+  refusals(): Record<string, number> {
+    return Object.fromEntries(this.refusalCounts);
   }
 
   recordServerFault(code: string): void {

@@ -18,6 +18,7 @@ import { shortOfSpace } from "../job/temp-space.ts";
 import type { Logger } from "../log.ts";
 import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
+import type { JobEventSink, JobRequest, JobTracker } from "../monitor/job-events.ts";
 import { Decoder, type ProtocolVersion, type RequestEvent, RequestParser } from "../protocol/index.ts";
 import { scrubDebugInfo } from "../pump/debug-info.ts";
 import { cleanDependencyFile } from "../pump/dependency-file.ts";
@@ -53,6 +54,8 @@ export interface ServerContext {
   readonly buffers: BufferPool;
   /** Answers repeated compiles; runs the compile itself on a miss. */
   readonly cache: CompileCache;
+  /** Where each job's phases are reported (the monitor); absent without a stats port. */
+  readonly jobEvents?: JobEventSink;
 }
 
 /** Larger compressed bodies always stream to a temp file. */
@@ -116,6 +119,8 @@ export class Connection {
   private workingDirectory: string | undefined;
   private file: { name: string; chunks: Uint8Array[] } | undefined;
   private readonly finished = Promise.withResolvers<void>();
+  /** The job as the monitor follows it, from its first byte. */
+  private track: JobTracker | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -143,6 +148,7 @@ export class Connection {
   /** The chunk is only lent: whatever must outlive this call is copied (the listener frees it after). */
   data(chunk: Uint8Array): void {
     if (this.phase !== Phase.Receiving) return;
+    this.track ??= this.ctx.jobEvents?.open(this.peer);
     this.idleTimer?.refresh();
     try {
       this.decoder.push(chunk);
@@ -177,6 +183,7 @@ export class Connection {
         },
       );
       this.ctx.stats.recordJob("REJ_BAD_REQ");
+      this.track?.finish("REJ_BAD_REQ");
     } else if (this.phase === Phase.Running || this.phase === Phase.Replying) {
       this.ctx.log.warning("dcc_collect_child", `client ${this.peer} disconnected, killing job`);
     }
@@ -248,6 +255,8 @@ export class Connection {
         this.refusing(() => {
           this.plan = planCompile(event.argv, this.ctx.whitelist, this.jobDir as string, this.tree?.root);
         });
+        // A pump request's files follow: the monitor names the job while they arrive.
+        this.track?.phase("receiving", this.request());
         return;
       case "file-start":
         this.file = { name: event.name, chunks: [] };
@@ -387,11 +396,13 @@ export class Connection {
   /** The compile itself, once a compiler slot is free: what the cache runs on a miss. */
   private async compile(plan: CompilePlan): Promise<CompileOutput> {
     let release: () => void;
+    this.track?.phase("queued", this.request());
     try {
       release = await this.ctx.slots.acquire(this.abort.signal);
     } catch {
       return { result: NOT_RUN, dependencies: undefined };
     }
+    this.track?.phase("compiling");
     let result: JobResult;
     try {
       if (this.ctx.log.enabled("info")) this.ctx.log.info("dcc_spawn_child", `running job from ${this.peer}: ${plan.command.join(" ")}`);
@@ -446,6 +457,7 @@ export class Connection {
 
   private reply(version: ProtocolVersion, result: JobResult, dependencies?: Uint8Array, resultClass = RESULT_CLASS[result.outcome]): void {
     this.phase = Phase.Replying;
+    this.track?.phase("replying", this.request());
     this.unsent = coalesce(encodeReply(version, result, dependencies, (size) => this.borrow(size)));
     this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
     this.deadline = setTimeout(() => this.pastDeadline(), this.ctx.config.limits.requestTimeoutMs);
@@ -514,14 +526,24 @@ export class Connection {
     const message = error instanceof Error ? error.message : String(error);
     this.ctx.log.error("dcc_r_request", `bad request from ${this.peer}: ${message}`, { code });
     this.ctx.stats.recordJob("REJ_BAD_REQ");
+    this.track?.finish("REJ_BAD_REQ");
     this.ctx.stats.recordRefusal(code);
     this.kill();
   }
 
+  /** What the client asked for, as far as it has arrived. */
+  private request(): JobRequest {
+    return {
+      protocol: this.parser.protocol,
+      compiler: this.plan?.compiler ?? this.argv[0] ?? "",
+      source: this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "",
+    };
+  }
+
   private summary(version: ProtocolVersion, result: JobResultClass, status: number): void {
     const ms = Math.round(performance.now() - this.started);
-    const input = this.plan?.scanned.input ?? this.argv.slice(1).find(isSource) ?? "";
-    const compiler = this.plan?.compiler ?? this.argv[0] ?? "";
+    const { source: input, compiler } = this.request();
+    this.track?.finish(result);
     this.ctx.stats.recordJob(result, { protocol: version, input, compiler, ms, bytesIn: this.decoder.bytesIn, bytesOut: this.bytesOut });
     this.ctx.log.notice("dcc_job_summary", `client: ${this.peer} ${result}`, {
       protocol: version,
@@ -539,6 +561,8 @@ export class Connection {
 
   private removeJobDir(): void {
     this.deleteJobFiles();
+    // A job that ended without a result (a client gone mid-request, an idle timeout) ends here.
+    this.track?.finish("CLI_DISCONN");
     this.finished.resolve();
   }
 

@@ -181,8 +181,10 @@ function findFiles(dir: string, needle: string): string[] {
   for (const entry of entries) {
     const path = join(dir, entry);
     try {
-      if (statSync(path).isDirectory()) found.push(...findFiles(path, needle));
-      else if (readFileSync(path).includes(needle)) found.push(path);
+      const stat = statSync(path);
+      if (stat.isDirectory()) found.push(...findFiles(path, needle));
+      // Regular files only: reading a job's stderr FIFO would wait for its compiler.
+      else if (stat.isFile() && readFileSync(path).includes(needle)) found.push(path);
     } catch {}
   }
   return found;
