@@ -309,7 +309,7 @@ async function serve(
       queued: () => ctx.slots.queued,
       draining: () => lifecycle.draining,
       // /status sections of other modules, by name, each read per request.
-      statusSections: { sandbox: sandboxStatus },
+      statusSections: { sandbox: sandboxStatus, cache: () => ctx.cache.state() },
     });
     if (config.stats) {
       const argv0 = (process.argv[1] ?? "distccd").split("/").pop() ?? "distccd";

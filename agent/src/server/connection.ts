@@ -381,6 +381,8 @@ export class Connection {
     const job = { plan, jobDir: this.jobDir as string, cwd, source: () => source ?? readIfPresent(plan.sourceFile), tree: this.manifest };
     const served = await this.ctx.cache.serve(job, () => this.compile(plan));
     this.cacheOutcome = served.cache;
+    if (served.cache === "miss") this.track?.cache("miss");
+    else if (served.cache.startsWith("hit")) this.track?.cache("hit");
     if (this.phase === Phase.Closed) {
       this.summary(version, "CLI_DISCONN", served.result.status);
       return;

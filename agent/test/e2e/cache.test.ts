@@ -350,6 +350,18 @@ test("observable: --stats totals, /metrics series, --version tiers; the Redis UR
   const stats = await (await fetch(`http://127.0.0.1:${local.statsPort}/`)).text();
   expect(stats).toMatch(/dcc_cache_miss 1\n/);
   expect(stats).toMatch(/dcc_cache_entries \d+\n/);
+  // /status (the farm) and /api/jobs (the monitor) carry the cache's state and each job's answer.
+  const status = (await (await fetch(`http://127.0.0.1:${local.statsPort}/status`)).json()) as {
+    cache: { enabled: boolean; redis: { url: string } };
+  };
+  expect(status.cache.enabled).toBe(true);
+  expect(status.cache.redis.url).not.toContain("s3cret-pass");
+  const jobs = (await (await fetch(`http://127.0.0.1:${local.statsPort}/api/jobs`)).json()) as {
+    agent: { cache: { hits: number; misses: number } | null };
+    finished: { cache?: string }[];
+  };
+  expect(jobs.finished.map((job) => job.cache)).toEqual(["miss"]);
+  expect(jobs.agent.cache).toEqual({ hits: 0, misses: 1 });
   const text = await metrics(local);
   for (const name of ["distccd_cache_lookups_total", "distccd_cache_stores_total", "distccd_cache_entries", "distccd_cache_bytes"])
     expect(text).toContain(`# TYPE ${name}`);
