@@ -43,6 +43,7 @@ describe("the farm on loopback", () => {
     }, "the compilers' identities");
     expect(status).toEqual({
       sandbox: expect.objectContaining({ mode: "auto", enforced: expect.any(Boolean), abi: expect.any(Number) }),
+      cache: { enabled: false },
       id: expect.any(String),
       version: expect.any(String),
       address: `127.0.0.1:${a.port}`,
