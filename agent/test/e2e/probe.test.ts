@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AGENT_BINARY, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
+import { type CDistccd, startCDistccd } from "../helpers/c-distccd.ts";
 import { run } from "../helpers/distcc.ts";
 import { GCC } from "../helpers/toolchain.ts";
 import { until } from "../helpers/wait.ts";
@@ -59,41 +60,19 @@ describe("against the agent", () => {
 });
 
 describe("against Debian's C distccd", () => {
-  let server: ReturnType<typeof Bun.spawn>;
+  let server: CDistccd;
   let port: number;
   beforeAll(async () => {
-    port = freePort();
     // Debian's masquerade dir /usr/lib/distcc is the C server's whitelist: powerpc-linux-gnu-gcc is in it.
-    server = Bun.spawn(
-      [
-        "distccd",
-        "--daemon",
-        "--no-detach",
-        "--listen",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--allow",
-        "127.0.0.1",
-        "--log-stderr",
-        "--lifetime",
-        "120",
-      ],
-      {
-        env: { ...process.env, TMPDIR: sharedTempDir("probe-c-") },
-        stdin: "ignore",
-        stdout: "ignore",
-        stderr: "ignore",
-      },
-    );
+    server = await startCDistccd(["--log-stderr", "--lifetime", "120"], { ...process.env, TMPDIR: sharedTempDir("probe-c-") });
+    port = server.port;
     await until(
       async () => (await probe(`127.0.0.1:${port}`, "--compiler", "powerpc-linux-gnu-gcc")).exitCode === 0,
       "the C distccd to answer a probe",
     );
   });
   afterAll(async () => {
-    server.kill("SIGTERM");
-    await server.exited;
+    await server.stop();
   });
 
   test("the C server's reply is read the same way", async () => {

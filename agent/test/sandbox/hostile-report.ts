@@ -6,39 +6,17 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
+import { sharedTempDir, startAgent } from "../helpers/agent.ts";
+import { startCDistccd } from "../helpers/c-distccd.ts";
 import { HOSTILE_CASES, type HostileOutcome, hostileWorld, type Target } from "../helpers/hostile.ts";
 import { toolchain } from "../helpers/toolchain.ts";
 
 const world = hostileWorld();
 
-async function waitForPort(port: number): Promise<void> {
-  for (let tries = 0; tries < 100; tries++) {
-    try {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 async function startC(): Promise<Target & { stop(): Promise<void> }> {
-  const port = freePort();
   const tmpDir = sharedTempDir("c-distccd-tmp-");
-  const proc = Bun.spawn(
+  const server = await startCDistccd(
     [
-      "distccd",
-      "--daemon",
-      "--no-detach",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--allow",
-      "127.0.0.1",
       "--enable-tcp-insecure",
       "--log-file",
       join(tmpDir, "log"),
@@ -47,24 +25,18 @@ async function startC(): Promise<Target & { stop(): Promise<void> }> {
       join(tmpDir, `pid-${world.token}`),
     ],
     {
-      env: {
-        ...process.env,
-        ...world.env,
-        TMPDIR: tmpDir,
-        DISTCCD_PATH: [world.wrapperBin, toolchain().bin, process.env.PATH].join(":"),
-      },
-      stdout: "ignore",
-      stderr: "ignore",
+      ...process.env,
+      ...world.env,
+      TMPDIR: tmpDir,
+      DISTCCD_PATH: [world.wrapperBin, toolchain().bin, process.env.PATH].join(":"),
     },
   );
-  await waitForPort(port);
   return {
-    port,
-    pid: proc.pid,
+    port: server.port,
+    pid: server.pid,
     tmpDir,
     async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
+      await server.stop();
       rmSync(tmpDir, { recursive: true, force: true });
     },
   };
