@@ -8,6 +8,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { includeServer } from "./include-server.ts";
 import { median } from "./median.ts";
 import type { Server } from "./servers.ts";
 
@@ -90,20 +91,6 @@ async function pool(commands: readonly string[][], parallel: number, cwd: string
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   if (failures.length > 0) throw new Error(`${failures.length} job(s) failed:\n${failures.slice(0, 3).join("\n")}`);
-}
-
-function includeServer(hosts: string): { env: Record<string, string>; stop: () => Promise<void> } {
-  const startup = Bun.spawnSync(["distcc-pump", "--startup"], { env: { ...process.env, DISTCC_HOSTS: hosts } });
-  if (startup.exitCode !== 0) throw new Error(`distcc-pump --startup: ${startup.stderr}`);
-  const vars: Record<string, string> = {};
-  for (const match of startup.stdout.toString().matchAll(/^export (INCLUDE_SERVER_\w+)='([^']*)'$/gm))
-    vars[match[1] as string] = match[2] as string;
-  return {
-    env: { ...vars, DISTCC_TESTING_INCLUDE_SERVER: "1" },
-    stop: async () => {
-      await Bun.spawn(["distcc-pump", "--shutdown"], { env: { ...process.env, ...vars }, stdout: "ignore", stderr: "ignore" }).exited;
-    },
-  };
 }
 
 /** One build through `server`, or with `server` undefined the -E floor; wall seconds and server CPU per job. */

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { benchCache, type CacheResult, type CacheWorkload, cacheTable, generateCompileHeavy } from "./cache-bench.ts";
 import { type Bar, barChart } from "./chart.ts";
 import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
+import { includeServer } from "./include-server.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
 import { median } from "./median.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
@@ -87,24 +88,10 @@ async function runPool(
   return jobSeconds;
 }
 
-async function includeServer(hosts: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
-  const startup = Bun.spawnSync(["distcc-pump", "--startup"], { env: { ...process.env, DISTCC_HOSTS: hosts } });
-  if (startup.exitCode !== 0) throw new Error(`distcc-pump --startup: ${startup.stderr}`);
-  const vars: Record<string, string> = {};
-  for (const match of startup.stdout.toString().matchAll(/^export (INCLUDE_SERVER_\w+)='([^']*)'$/gm))
-    vars[match[1] as string] = match[2] as string;
-  return {
-    env: { ...vars, DISTCC_TESTING_INCLUDE_SERVER: "1" },
-    stop: async () => {
-      await Bun.spawn(["distcc-pump", "--shutdown"], { env: { ...process.env, ...vars }, stdout: "ignore", stderr: "ignore" }).exited;
-    },
-  };
-}
-
 async function measure(server: Server, workload: Workload, round: string, clock: CompilerClock): Promise<Sample> {
   const hosts = `${workload.clientOptions ?? ""} 127.0.0.1:${server.port}/${workload.parallel}${workload.hostOptions}`.trim();
   const distccDir = mkdtempSync(join(WORK, `distcc-${server.name}-`));
-  const pump = workload.pump ? await includeServer(hosts) : undefined;
+  const pump = workload.pump ? includeServer(hosts) : undefined;
   const out = join(WORK, "out", `${workload.name}-${server.name}-${round}`);
   mkdirSync(out, { recursive: true });
   const env = {
