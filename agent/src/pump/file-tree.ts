@@ -51,27 +51,56 @@ export function resolveLexically(base: readonly string[], target: string): { ins
   return climbedOut > 0 ? { escaped: `/${stack.join("/")}` } : { inside: stack };
 }
 
+/** Memory a held tree's file contents count against; past it, the tree goes to disk at once. */
+export interface HeldBytes {
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
+/** One step of building the tree on disk, in the order the request named it. */
+type DiskStep =
+  | { readonly kind: "directory"; readonly path: string; readonly key: string; readonly what: string }
+  | { readonly kind: "file"; readonly path: string; readonly name: string; readonly data: Uint8Array }
+  | { readonly kind: "link"; readonly path: string; readonly name: string; readonly target: string };
+
 /**
  * The tree starts as an empty directory that only this class writes to until the compiler runs,
  * so what exists under it is known without asking the file system: what this tree created.
+ * Every check is made on that knowledge as each entry arrives. With `hold`, nothing is written
+ * until {@link materialize}: a job the compile cache answers never touches the disk for its
+ * tree (a dozen mkdir, open and symlink calls and as many removals, per job).
  */
 export class FileTree {
-  /** Client paths (components joined by `/`) of the files and links created so far. */
+  /** Client paths (components joined by `/`) of the files and links claimed so far. */
   private readonly names = new Map<string, "file" | "link">();
   private readonly links = new Set<string>();
-  /** Server paths of the directories this tree created. */
+  /** Server paths of the directories this tree claimed. */
   private readonly directories = new Set<string>();
   /** Links that stay inside the root, checked for chains once every entry has arrived. */
   private readonly pendingTargets: { name: string; target: string; resolved: string }[] = [];
   private totalBytes = 0;
+  /** Steps not yet on disk; undefined once the tree writes as it goes. */
+  private held: DiskStep[] | undefined;
+  private heldBytes = 0;
+  /** Server paths of the files and links, then of the directories, that are on disk. */
+  private readonly createdEntries: string[] = [];
+  private readonly createdDirectories: string[] = [];
+  private rootCreated = false;
 
   constructor(
     /** The job's fake root: the client's `/`. */
     readonly root: string,
     private readonly limits: FileTreeLimits,
     private readonly observer?: FileTreeObserver,
+    private readonly hold?: HeldBytes,
   ) {
-    mkdirSync(root, { mode: 0o755 });
+    if (hold === undefined) this.createRoot();
+    else this.held = [];
+  }
+
+  private createRoot(): void {
+    mkdirSync(this.root, { mode: 0o755 });
+    this.rootCreated = true;
   }
 
   /** The server path of a client path already checked by {@link clientPathComponents}. */
@@ -79,8 +108,70 @@ export class FileTree {
     return parts.length === 0 ? this.root : `${this.root}/${parts.join("/")}`;
   }
 
+  /** Runs a step now, or keeps it for {@link materialize}. */
+  private step(step: DiskStep): void {
+    if (this.held === undefined) this.apply(step);
+    else this.held.push(step);
+  }
+
+  private apply(step: DiskStep): void {
+    switch (step.kind) {
+      case "directory":
+        try {
+          mkdirSync(step.path, { mode: 0o755 });
+        } catch (cause) {
+          refuse("E_PUMP_PATH", `${step.what}: /${step.key} cannot be created: ${(cause as Error).message}`);
+        }
+        this.createdDirectories.push(step.path);
+        return;
+      case "file": {
+        let fd: number;
+        try {
+          fd = openSync(step.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+        } catch (cause) {
+          refuse("E_PUMP_PATH", `NAME "${step.name}" cannot be created: ${(cause as Error).message}`);
+        }
+        this.createdEntries.push(step.path);
+        try {
+          let offset = 0;
+          while (offset < step.data.length) offset += writeSync(fd, step.data, offset);
+        } finally {
+          closeSync(fd);
+        }
+        return;
+      }
+      case "link":
+        try {
+          symlinkSync(step.target, step.path);
+        } catch (cause) {
+          refuse("E_PUMP_PATH", `LINK "${step.name}" cannot be created: ${(cause as Error).message}`);
+        }
+        this.createdEntries.push(step.path);
+        return;
+    }
+  }
+
   /**
-   * Creates each missing directory of `parts`, refusing to pass through a symlink or a file.
+   * Writes what is held, in the order it arrived, with the same refusals as writing at once;
+   * from then on the tree writes as it goes. Throws JobRefusedError, or the file system's error
+   * when it is full.
+   */
+  materialize(): void {
+    const steps = this.held;
+    if (steps === undefined) return;
+    this.held = undefined;
+    this.releaseHeld();
+    this.createRoot();
+    for (const step of steps) this.apply(step);
+  }
+
+  private releaseHeld(): void {
+    this.hold?.release(this.heldBytes);
+    this.heldBytes = 0;
+  }
+
+  /**
+   * Claims each missing directory of `parts`, refusing to pass through a symlink or a file.
    * Nothing is looked up on disk (an lstat that fails throws, per directory, per job): a path
    * this tree has not created does not exist, and mkdir still refuses anything in the way.
    */
@@ -90,16 +181,12 @@ export class FileTree {
     for (const [index, part] of parts.entries()) {
       path = `${path}/${part}`;
       key = index === 0 ? part : `${key}/${part}`;
-      // A directory this tree made stays one: a LINK can never replace it (symlink fails on it).
+      // A directory this tree made stays one: a LINK can never replace it (see claim).
       if (this.directories.has(path)) continue;
       const kind = this.names.get(key);
       if (kind === "link") refuse("E_PUMP_SYMLINK", `${what} passes through the symlink /${key}`);
       if (kind === "file") refuse("E_PUMP_PATH", `${what} passes through the file /${part}`);
-      try {
-        mkdirSync(path, { mode: 0o755 });
-      } catch (cause) {
-        refuse("E_PUMP_PATH", `${what}: /${key} cannot be created: ${(cause as Error).message}`);
-      }
+      this.step({ kind: "directory", path, key, what });
       this.directories.add(path);
     }
   }
@@ -109,6 +196,8 @@ export class FileTree {
     if (parts.length === 0) refuse("E_PUMP_PATH", `${what} names the root itself`);
     const key = parts.join("/");
     if (this.names.has(key)) refuse("E_PUMP_DUPLICATE", `${what} "${name}" is sent twice`);
+    // What the exclusive create or symlink would refuse on disk, refused before anything is held.
+    if (this.directories.has(this.serverPath(parts))) refuse("E_PUMP_PATH", `${what} "${name}" cannot be created: it is a directory`);
     this.makeDirectories(parts.slice(0, -1), `${what} "${name}"`);
     this.names.set(key, kind);
     return parts;
@@ -121,23 +210,19 @@ export class FileTree {
     return this.serverPath(parts);
   }
 
+  /** `data` is only lent: a held tree keeps a copy. */
   writeFile(name: string, data: Uint8Array): void {
     this.totalBytes += data.length;
     if (this.totalBytes > this.limits.maxTotalBytes) {
       throw new LimitError("E_LIMIT_PUMP_BYTES", `the files of this job exceed the limit of ${this.limits.maxTotalBytes} bytes`);
     }
     const parts = this.claim(name, "NAME", "file");
-    let fd: number;
-    try {
-      fd = openSync(this.serverPath(parts), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    } catch (cause) {
-      refuse("E_PUMP_PATH", `NAME "${name}" cannot be created: ${(cause as Error).message}`);
-    }
-    try {
-      let offset = 0;
-      while (offset < data.length) offset += writeSync(fd, data, offset);
-    } finally {
-      closeSync(fd);
+    const path = this.serverPath(parts);
+    if (this.held !== undefined && !this.hold?.reserve(data.length)) this.materialize();
+    if (this.held === undefined) this.apply({ kind: "file", path, name, data });
+    else {
+      this.heldBytes += data.length;
+      this.held.push({ kind: "file", path, name, data: new Uint8Array(data) });
     }
     this.observer?.file(name, data);
   }
@@ -163,11 +248,7 @@ export class FileTree {
       this.links.add(parts.join("/"));
       this.pendingTargets.push({ name, target, resolved: resolved.inside.join("/") });
     }
-    try {
-      symlinkSync(serverTarget, this.serverPath(parts));
-    } catch (cause) {
-      refuse("E_PUMP_PATH", `LINK "${name}" cannot be created: ${(cause as Error).message}`);
-    }
+    this.step({ kind: "link", path: this.serverPath(parts), name, target: serverTarget });
     this.observer?.link(name, target, "escaped" in resolved ? resolved.escaped : undefined);
   }
 
@@ -175,13 +256,17 @@ export class FileTree {
    * Removes what this tree created, deepest first: one unlink or rmdir per entry, where a
    * recursive removal would list and probe every directory. False when something else is left
    * (a file the compiler wrote into the tree): the caller then removes the rest recursively.
+   * A held tree that never reached the disk only gives its memory back.
    */
   remove(): boolean {
+    this.held = undefined;
+    this.releaseHeld();
     try {
-      for (const key of this.names.keys()) unlinkSync(`${this.root}/${key}`);
-      const deepestFirst = [...this.directories].sort((a, b) => b.length - a.length);
+      for (const path of this.createdEntries.splice(0)) unlinkSync(path);
+      const deepestFirst = this.createdDirectories.splice(0).sort((a, b) => b.length - a.length);
       for (const directory of deepestFirst) rmdirSync(directory);
-      rmdirSync(this.root);
+      if (this.rootCreated) rmdirSync(this.root);
+      this.rootCreated = false;
       return true;
     } catch {
       return false;

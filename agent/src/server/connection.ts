@@ -241,7 +241,9 @@ export class Connection {
         if (event.version === 3) {
           this.manifest = this.ctx.cache.treeManifest();
           const treeLimits = { maxPathBytes: limits.maxPathBytes, maxTotalBytes: limits.maxPumpBytes };
-          this.tree = new FileTree(`${this.jobDir}/root`, treeLimits, this.manifest);
+          // With the cache on, the tree stays in memory until a miss needs it on disk (--save-temps keeps it on disk).
+          const hold = this.manifest !== undefined && !this.ctx.config.saveTemps ? this.ctx.bodyMemory : undefined;
+          this.tree = new FileTree(`${this.jobDir}/root`, treeLimits, this.manifest, hold);
         }
         return;
       }
@@ -397,6 +399,8 @@ export class Connection {
 
   /** The compile itself, once a compiler slot is free: what the cache runs on a miss. */
   private async compile(plan: CompilePlan): Promise<CompileOutput> {
+    this.refusing(() => this.tree?.materialize());
+    if (this.refusal instanceof JobRefusedError) return { result: refusedResult(this.refusal), dependencies: undefined };
     let release: () => void;
     this.track?.phase("queued", this.request());
     try {

@@ -9,6 +9,22 @@ const base = mkdtempSync(join(tmpdir(), "file-tree-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 let count = 0;
 const tree = (maxTotalBytes = 1 << 20) => new FileTree(join(base, `root${count++}`), { maxPathBytes: 256, maxTotalBytes });
+/** A budget as the server's: reservations past `limit` are refused. */
+function budget(limit: number) {
+  return {
+    used: 0,
+    reserve(bytes: number) {
+      if (this.used + bytes > limit) return false;
+      this.used += bytes;
+      return true;
+    },
+    release(bytes: number) {
+      this.used -= bytes;
+    },
+  };
+}
+const heldTree = (maxTotalBytes = 1 << 20, hold = budget(1 << 20)) =>
+  new FileTree(join(base, `root${count++}`), { maxPathBytes: 256, maxTotalBytes }, undefined, hold);
 
 function refusal(step: () => void): string | undefined {
   try {
@@ -127,6 +143,17 @@ describe("FileTree", () => {
     const t = tree(1024);
     expect(refusal(() => steps(t))).toBe(code);
     expect(existsSync("/usr/include/evil.h")).toBe(false);
+    // Held in memory, the tree refuses the same entry, before anything reaches the disk.
+    const held = heldTree(1024);
+    expect(refusal(() => steps(held))).toBe(code);
+    expect(existsSync(held.root)).toBe(false);
+  });
+
+  test("a file over a directory is refused", () => {
+    for (const t of [tree(), heldTree()]) {
+      t.writeFile("/d/x", new Uint8Array(0));
+      expect(refusal(() => t.writeFile("/d", new Uint8Array(0)))).toBe("E_PUMP_PATH");
+    }
   });
 
   test("a refused traversal writes nothing outside the root", () => {
@@ -135,6 +162,64 @@ describe("FileTree", () => {
     expect(refusal(() => t.writeFile(`/../../../..${outside}`, new Uint8Array(1)))).toBe("E_PUMP_PATH");
     expect(existsSync(outside)).toBe(false);
     expect(lstatSync(t.root).isDirectory()).toBe(true);
+  });
+});
+
+describe("a tree held in memory", () => {
+  test("writes nothing until materialized, then the same tree as one written at once", () => {
+    const hold = budget(1 << 20);
+    const t = heldTree(1 << 20, hold);
+    const source = new TextEncoder().encode("int a;");
+    const cwd = t.makeWorkingDirectory("/home/u/src");
+    t.writeFile("/home/u/src/a.c", source);
+    // The caller's buffer is lent: overwriting it afterwards changes nothing held.
+    source.fill(0);
+    t.addLink("/usr/include", `${"../".repeat(20)}usr/include`);
+    t.addLink("/home/u/src/alias.c", "a.c");
+    t.finish();
+    expect(existsSync(t.root)).toBe(false);
+    expect(hold.used).toBe(6);
+    t.materialize();
+    expect(hold.used).toBe(0);
+    expect(lstatSync(cwd).isDirectory()).toBe(true);
+    expect(readFileSync(join(t.root, "home/u/src/a.c"), "utf8")).toBe("int a;");
+    expect(readlinkSync(join(t.root, "usr/include"))).toBe("/usr/include");
+    expect(readlinkSync(join(t.root, "home/u/src/alias.c"))).toBe(join(t.root, "home/u/src/a.c"));
+    t.writeFile("/late.h", new TextEncoder().encode("x"));
+    expect(readFileSync(join(t.root, "late.h"), "utf8")).toBe("x");
+    expect(t.remove()).toBe(true);
+    expect(existsSync(t.root)).toBe(false);
+  });
+
+  test("removed without reaching the disk, it gives its memory back", () => {
+    const hold = budget(1 << 20);
+    const t = heldTree(1 << 20, hold);
+    t.writeFile("/a/b.h", new Uint8Array(100));
+    expect(t.remove()).toBe(true);
+    expect(hold.used).toBe(0);
+    expect(existsSync(t.root)).toBe(false);
+  });
+
+  test("past its memory budget, it goes to disk and writes as it goes", () => {
+    const hold = budget(150);
+    const t = heldTree(1 << 20, hold);
+    t.writeFile("/a/one.h", new Uint8Array(100));
+    expect(existsSync(t.root)).toBe(false);
+    t.writeFile("/a/two.h", new Uint8Array(100));
+    expect(hold.used).toBe(0);
+    expect(readFileSync(join(t.root, "a/one.h")).length).toBe(100);
+    expect(readFileSync(join(t.root, "a/two.h")).length).toBe(100);
+    expect(t.remove()).toBe(true);
+  });
+
+  test("what the disk refuses is refused when materialized", () => {
+    // A component longer than the file system's NAME_MAX (255), within the path limit.
+    const t = new FileTree(join(base, `root${count++}`), { maxPathBytes: 4096, maxTotalBytes: 1024 }, undefined, budget(1024));
+    t.writeFile("/ok.h", new Uint8Array(1));
+    t.writeFile(`/${"z".repeat(300)}`, new Uint8Array(1));
+    expect(refusal(() => t.materialize())).toBe("E_PUMP_PATH");
+    expect(t.remove()).toBe(true);
+    expect(existsSync(t.root)).toBe(false);
   });
 });
 
