@@ -6,7 +6,7 @@
  * least recently used across every agent that shares the directory.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 
 /** Eviction stops once the entries take this share of --cache-size. */
@@ -32,11 +32,22 @@ export class DiskTier {
   private readonly tmp: string;
   private written = 0;
   private writtenSinceCount = 0;
+  /** The eviction under way: one at a time, whatever the number of writes that asked for it. */
+  private evicting: Promise<void> | undefined;
 
+  /** False until the entries on disk have been counted. */
+  private counted = false;
+
+  /**
+   * `oneJob` (inetd mode, a process per job): the entries are not counted at start, which read
+   * every entry's size (0.5 s for 100 000, measured) for each job; a write then recounts by chance,
+   * as often as every agent together writes the recount share.
+   */
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
     private readonly onEvict: (count: number) => void,
+    oneJob = false,
   ) {
     this.tmp = `${dir}/tmp`;
     try {
@@ -46,7 +57,7 @@ export class DiskTier {
     } catch (cause) {
       throw new ConfigError("E_CONFIG_CACHE_DIR", `--cache-dir ${dir}: cannot be used: ${(cause as Error).message}`, { cause });
     }
-    this.count(this.scan());
+    if (!oneJob) this.count(this.scan());
     this.removeStaleTemps();
   }
 
@@ -106,10 +117,17 @@ export class DiskTier {
     this.entries++;
     this.bytes += entry.length;
     this.writtenSinceCount += entry.length;
-    if (this.bytes > this.maxBytes || this.writtenSinceCount > this.maxBytes * RECOUNT_SHARE) this.evict();
+    const share = this.maxBytes * RECOUNT_SHARE;
+    const recount = this.counted ? this.writtenSinceCount > share : Math.random() < entry.length / share;
+    if (this.bytes > this.maxBytes || recount) {
+      this.evicting ??= this.evict().finally(() => {
+        this.evicting = undefined;
+      });
+      await this.evicting;
+    }
   }
 
-  /** Every entry file now on disk, written by any agent. */
+  /** Every entry file now on disk, written by any agent: at start-up, before the agent serves. */
   private scan(): EntryFile[] {
     const files: EntryFile[] = [];
     for (const shard of readdirSync(this.dir)) {
@@ -135,25 +153,52 @@ export class DiskTier {
   }
 
   private count(files: readonly EntryFile[]): void {
+    this.counted = true;
     this.writtenSinceCount = 0;
     this.entries = files.length;
     this.bytes = files.reduce((sum, file) => sum + file.size, 0);
   }
 
+  /**
+   * {@link scan} off the event loop, one shard at a time: a full tier holds some 100 000 entries,
+   * and a synchronous pass over them stalled every connection of the agent that long.
+   */
+  private async scanInBackground(): Promise<EntryFile[]> {
+    const files: EntryFile[] = [];
+    for (const shard of await readdir(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      const shardDir = `${this.dir}/${shard}`;
+      const names = await readdir(shardDir).catch(() => [] as string[]);
+      const found = await Promise.all(
+        names.map((name) =>
+          stat(`${shardDir}/${name}`).then(
+            (entry) => ({ path: `${shardDir}/${name}`, size: entry.size, mtimeMs: entry.mtimeMs }),
+            // Evicted by another agent during the scan.
+            () => undefined,
+          ),
+        ),
+      );
+      for (const file of found) if (file !== undefined) files.push(file);
+    }
+    return files;
+  }
+
   /** Counts again what is on disk (other agents write too), then removes the least recently used if over the bound. */
-  private evict(): void {
-    const files = this.scan().sort((a, b) => a.mtimeMs - b.mtimeMs);
+  private async evict(): Promise<void> {
+    const files = (await this.scanInBackground()).sort((a, b) => a.mtimeMs - b.mtimeMs);
     this.count(files);
     const target = this.maxBytes * LOW_WATER;
     let evicted = 0;
     for (const file of files) {
       if (this.bytes <= target) break;
-      try {
-        unlinkSync(file.path);
+      // Another agent may have evicted it first.
+      if (
+        await unlink(file.path).then(
+          () => true,
+          () => false,
+        )
+      )
         evicted++;
-      } catch {
-        // Another agent evicted it first.
-      }
       this.entries--;
       this.bytes -= file.size;
     }

@@ -44,6 +44,18 @@ describe("the local tier", () => {
     expect(tier.bytes).toBe(3 * size);
   });
 
+  test("in inetd mode nothing is counted at start; writes recount by chance, in proportion to their size", async () => {
+    const path = dir();
+    const daemon = new DiskTier(path, 1 << 20, () => {});
+    for (const n of [1, 2]) await daemon.write(key(n), entry(100, n));
+    const oneJob = new DiskTier(path, 1 << 20, () => {}, true);
+    expect([oneJob.entries, oneJob.bytes]).toEqual([0, 0]);
+    expect(oneJob.read(key(1))).toEqual(entry(100, 1));
+    // An entry the size of the recount share (5% of the bound) always recounts.
+    await oneJob.write(key(3), entry(60 << 10, 3));
+    expect([oneJob.entries, oneJob.bytes]).toEqual([3, 200 + (60 << 10)]);
+  });
+
   test("a half-written temp file is never an entry, and is removed once stale", () => {
     const path = dir();
     new DiskTier(path, 1 << 20, () => {});
