@@ -201,7 +201,7 @@ async function main(argv: string[]): Promise<number> {
       whitelist,
       log,
     });
-    const cache = new CompileCache(config.cache, { env, log, registry: stats.registry });
+    const cache = new CompileCache(config.cache, { env, log, registry: stats.registry, oneJob: config.mode === "inetd" });
     if (cache.enabled) log.notice("dcc_cache", describeCacheSettings(config.cache));
     if (config.cache.redisUrl !== undefined && !makeUndumpable())
       log.warning("dcc_cache", "could not make the agent undumpable: its compilers may read the Redis URL in /proc");

@@ -118,14 +118,20 @@ export class CompileCache {
       readonly env: Readonly<Record<string, string | undefined>>;
       readonly log: Logger;
       readonly registry: Registry;
+      /** inetd mode: this process serves one job and exits. */
+      readonly oneJob?: boolean;
     },
   ) {
     this.enabled = settings.dir !== undefined || settings.redisUrl !== undefined;
-    this.identities = new CompilerIdentities(deps.env);
+    this.identities = new CompilerIdentities(
+      deps.env,
+      settings.dir === undefined ? undefined : { path: `${settings.dir}/compilers.json`, tempDir: `${settings.dir}/tmp` },
+    );
     this.environment = compilerEnvironment(deps.env);
     if (!this.enabled) return;
     let metrics: CacheMetrics | undefined;
-    if (settings.dir !== undefined) this.disk = new DiskTier(settings.dir, settings.maxBytes, (count) => metrics?.evicted(count));
+    if (settings.dir !== undefined)
+      this.disk = new DiskTier(settings.dir, settings.maxBytes, (count) => metrics?.evicted(count), deps.oneJob);
     if (settings.redisUrl !== undefined)
       this.redis = new RedisTier(settings.redisUrl, settings.redisMode, settings.ttlSeconds, deps.log, {
         error: (operation) => metrics?.redisError(operation),
