@@ -65,6 +65,13 @@ export function decodeEntry(key: Uint8Array, entry: Uint8Array): CachedOutput | 
   const lengths = [0, 1, 2, 3].map((index) => view.getUint32(LENGTHS_AT + index * 4, true));
   if (HEADER_BYTES + lengths.reduce((sum, length) => sum + length, 0) !== entry.length) return undefined;
   if (!equalBytes(entry.subarray(CHECKSUM_AT, LENGTHS_AT), checksum(entry))) return undefined;
+  return entryOutput(entry);
+}
+
+/** The output in an entry {@link encodeEntry} just made (or {@link decodeEntry} checked), as views into it. */
+export function entryOutput(entry: Uint8Array): CachedOutput {
+  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const lengths = [0, 1, 2, 3].map((index) => view.getUint32(LENGTHS_AT + index * 4, true));
   const parts: Uint8Array[] = [];
   let offset = HEADER_BYTES;
   for (const length of lengths) {

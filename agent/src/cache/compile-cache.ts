@@ -9,7 +9,7 @@ import type { CompilePlan, JobResult } from "../job/compile-job.ts";
 import type { Logger } from "../log.ts";
 import type { Registry } from "../metrics/prometheus.ts";
 import type { CachedOutput } from "./cache-entry.ts";
-import { decodeEntry, encodeEntry } from "./cache-entry.ts";
+import { decodeEntry, encodeEntry, entryOutput } from "./cache-entry.ts";
 import { cacheKey, compilerEnvironment, type KeyInput, normalizeCommand } from "./cache-key.ts";
 import { CacheMetrics, type CacheOutcome } from "./cache-metrics.ts";
 import { CompilerIdentities } from "./compiler-identity.ts";
@@ -297,7 +297,7 @@ export class CompileCache {
       this.storeOnDisk(hex, entry);
       if (this.redis !== undefined) this.track(this.redis.set(hex, entry));
     });
-    return decodeEntry(key, entry);
+    return entryOutput(entry);
   }
 
   private storeOnDisk(hex: string, entry: Uint8Array): void {
