@@ -2,7 +2,11 @@
  * The cache's cost in pump mode, without the rest of `make bench`: the 200 small units through
  * distcc-pump against an agent without a cache and one with a local cache, alternating: plain,
  * cold (every job a miss), warm (every job a hit). Prints wall seconds and agent CPU per job
- * (schedstat) for each. `bun bench/pump-cache-cost.ts [rounds]`; AGENT=<binary> picks the agent.
+ * (schedstat) for each. `bun bench/pump-cache-cost.ts [rounds]`; AGENT=<binary> picks the agent,
+ * TEMP=<dir> puts both agents' TMPDIR and the cache there: on a tmpfs, what the cache itself
+ * costs shows without the file system's price for creating inodes (on ext4 without a journal,
+ * each new inode scans past those deleted in the last 30 s: half of a pump job's agent CPU on
+ * the shared build machine, and most of its variation from run to run).
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,10 +77,13 @@ mkdirSync(WORK, { recursive: true });
 const { small } = generateWorkloads(WORK);
 const agentBinary = process.env.AGENT ?? join(ROOT, "dist/distccd");
 const options = { jobs: JOBS, compiler: COMPILER, work: WORK, agentBinary };
-const cacheRoot = mkdtempSync(join(tmpdir(), "pump-cost-"));
+const temp = process.env.TEMP ?? tmpdir();
+const cacheRoot = mkdtempSync(join(temp, "pump-cost-"));
+// Started as root, the agent switches to an unprivileged user, which must be able to write here.
 chmodSync(cacheRoot, 0o1777);
-const plain = await startServer("agent", options);
-const cached = await startServer("agent", { ...options, args: ["--cache-dir", join(cacheRoot, "cache")] });
+const env = { TMPDIR: cacheRoot };
+const plain = await startServer("agent", { ...options, env });
+const cached = await startServer("agent", { ...options, env, args: ["--cache-dir", join(cacheRoot, "cache")] });
 const samples: Record<"plain" | "cold" | "warm", { wall: number; cpuMs: number }[]> = { plain: [], cold: [], warm: [] };
 try {
   for (let round = -1; round < ROUNDS; round++) {
