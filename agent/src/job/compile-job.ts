@@ -255,6 +255,11 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };
   }
+  if (exit.exitCode === null && exit.signal === null) {
+    // Reaped by something else (confined children are waited for by pid): never taken for success.
+    const message = serverMessage("dcc_collect_child", "error", "the compiler's exit status was lost");
+    return { status: ExitCode.IO_ERROR << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "error" };
+  }
   const status = exit.signal !== null ? exit.signal : (exit.exitCode ?? 0) << 8;
   if (status !== 0) return { status, stdout, stderr, object: EMPTY, outcome: "error" };
   const object = readInto(plan.objectFile, options.buffer);

@@ -16,7 +16,7 @@ export interface SpawnRequest {
   readonly jobDir: string;
 }
 
-/** How a process ended: the raw wait status's two halves. */
+/** How a process ended: the raw wait status's two halves; both null when the status was lost. */
 export interface ProcessExit {
   readonly exitCode: number | null;
   readonly signal: number | null;
