@@ -12,7 +12,7 @@ import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import { recordCompilerGroup } from "./compiler-group.ts";
 import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
-import type { SpawnFn } from "./spawn.ts";
+import type { RunningProcess, SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
 const ExitCode = {
@@ -192,11 +192,11 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
 }
 
 async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: OutputSink, stderrSink: OutputSink): Promise<JobResult> {
-  let proc: ReturnType<SpawnFn>;
+  let proc: RunningProcess;
   try {
     // The job dir is the compiler's TMPDIR: a confined compiler can write nowhere else.
     const env = { ...options.env, TMPDIR: options.jobDir };
-    proc = options.spawn({
+    proc = await options.spawn({
       cmd: plan.command,
       cwd: options.cwd,
       env,

@@ -9,7 +9,7 @@ import type { Subprocess } from "bun";
 import { selfCommand } from "../daemon.ts";
 import type { Logger } from "../log.ts";
 import { WATCHDOG_ENV } from "../watchdog-mode.ts";
-import type { SpawnFn } from "./spawn.ts";
+import type { RunningProcess, SpawnFn } from "./spawn.ts";
 
 /** A watchdog that dies is started again after this long, not in a tight loop. */
 const RESTART_DELAY_MS = 1000;
@@ -23,8 +23,7 @@ export class CompilerWatchdog {
 
   /** `spawn`, with every compiler it starts watched until its group is gone. */
   guard(spawn: SpawnFn): SpawnFn {
-    return (request) => {
-      const proc = spawn(request);
+    const watch = (proc: RunningProcess) => {
       this.groups.add(proc.pid);
       this.send(`+${proc.pid}`);
       void proc.exited.then(() => {
@@ -34,6 +33,10 @@ export class CompilerWatchdog {
         this.send(`-${proc.pid}`);
       });
       return proc;
+    };
+    return (request) => {
+      const started = spawn(request);
+      return started instanceof Promise ? started.then(watch) : watch(started);
     };
   }
 

@@ -2,8 +2,8 @@
  * @module Where a compiler's stderr goes: a FIFO in the job dir that the agent drains into
  * memory, so the compiler's diagnostics never touch the disk and survive a full one (a file in
  * the job dir would lose them to the very ENOSPC they report). A FIFO costs an inode and no data
- * blocks, and it is a path like any file, so whatever opens the compiler's stdio (Bun.spawn, an
- * exec shim) opens it unchanged. Where no FIFO can be made, and for stdout, which compilers leave
+ * blocks, and it is a path like any file, so whatever opens the compiler's stdio (Bun.spawn, the
+ * confined exec) opens it unchanged. Where no FIFO can be made, and for stdout, which compilers leave
  * empty, a plain file (a FIFO costs ~45 µs of the agent's CPU per job).
  *
  * Most compiles end before a pipe's 64 KiB fill, so the FIFO is read once, when the compiler has

@@ -29,7 +29,8 @@ export interface RunningProcess {
   killGroup(signal: NodeJS.Signals): void;
 }
 
-export type SpawnFn = (request: SpawnRequest) => RunningProcess;
+/** A confined spawn whose compiler's toolchain is still being asked for answers later. */
+export type SpawnFn = (request: SpawnRequest) => RunningProcess | Promise<RunningProcess>;
 
 function signalNumber(name: string | number | null): number | null {
   if (name === null || typeof name === "number") return name;
