@@ -5,7 +5,7 @@
  * to the exit; CPU is the agent's side (the ruleset, the fds, vfork and exec; the child's few
  * system calls before its exec are the child's).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnProcess } from "../agent/src/job/spawn.ts";
@@ -34,14 +34,8 @@ export async function measureSpawnCost(compiler: string, runs: number): Promise<
   if (exec === undefined) return undefined;
   const executable = Bun.which(compiler) ?? compiler;
   const spawner = new LandlockSpawner(exec, { abi, env: process.env, tmpDir: tmpdir(), compilers: [executable] });
-  const request = (cmd: string[]) => ({
-    cmd,
-    cwd: dir,
-    env: { PATH: "/usr/bin:/bin" },
-    stdoutFile: join(dir, "o"),
-    stderrFile: join(dir, "e"),
-    jobDir: dir,
-  });
+  const [stdoutFd, stderrFd] = [openSync(join(dir, "o"), "w"), openSync(join(dir, "e"), "w")];
+  const request = (cmd: string[]) => ({ cmd, cwd: dir, env: { PATH: "/usr/bin:/bin" }, stdoutFd, stderrFd, jobDir: dir });
   // The toolchain is asked for once, at start-up: wait for it, as a job after start-up would not.
   await (await spawner.spawn(request([executable, "--version"]))).exited;
   const confined = { wall: [] as number[], cpu: [] as number[] };
@@ -57,6 +51,8 @@ export async function measureSpawnCost(compiler: string, runs: number): Promise<
     into.cpu.push(spent);
   }
   spawner.stop();
+  closeSync(stdoutFd);
+  closeSync(stderrFd);
   rmSync(dir, { recursive: true, force: true });
   return {
     wallAddedMs: median(confined.wall) - median(direct.wall),

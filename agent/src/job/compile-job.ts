@@ -11,7 +11,7 @@ import { rewritePumpArgs } from "../pump/pump-args.ts";
 import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import { recordCompilerGroup } from "./compiler-group.ts";
-import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
+import { type OutputSink, openOutputSink } from "./output-sink.ts";
 import type { RunningProcess, SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
@@ -181,8 +181,8 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       outcome: "missing",
     };
   }
-  const stdout = fileOutputSink(`${options.jobDir}/stdout`);
-  const stderr = openOutputSink(`${options.jobDir}/stderr`, options.maxOutputBytes);
+  const stdout = openOutputSink(options.maxOutputBytes);
+  const stderr = openOutputSink(options.maxOutputBytes);
   try {
     return await runCompiler(plan, options, stdout, stderr);
   } finally {
@@ -200,8 +200,8 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
       cmd: plan.command,
       cwd: options.cwd,
       env,
-      stdoutFile: stdoutSink.path,
-      stderrFile: stderrSink.path,
+      stdoutFd: stdoutSink.fd,
+      stderrFd: stderrSink.fd,
       jobDir: options.jobDir,
     });
   } catch (cause) {
@@ -213,6 +213,8 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
       outcome: "missing",
     };
   }
+  stdoutSink.started();
+  stderrSink.started();
   recordCompilerGroup(options.jobDir, proc.pid);
   let timedOut = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;

@@ -1,7 +1,7 @@
 /**
  * @module The one seam over Bun.spawn: runs a compiler in its own process group (so a client
  * that goes away takes the compiler's children with it), stdin from /dev/null, stdout and
- * stderr into files.
+ * stderr onto the fds it is given.
  */
 import { constants } from "node:os";
 import type { Subprocess } from "bun";
@@ -10,8 +10,9 @@ export interface SpawnRequest {
   readonly cmd: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdoutFile: string;
-  readonly stderrFile: string;
+  /** Where the compiler's stdout and stderr go: the write ends of the agent's pipes. */
+  readonly stdoutFd: number;
+  readonly stderrFd: number;
   /** The job's private dir: the only place a confined compiler may write. */
   readonly jobDir: string;
 }
@@ -59,8 +60,8 @@ export const spawnProcess: SpawnFn = (request) =>
       cwd: request.cwd,
       env: request.env as Record<string, string>,
       stdin: "ignore",
-      stdout: Bun.file(request.stdoutFile),
-      stderr: Bun.file(request.stderrFile),
+      stdout: request.stdoutFd,
+      stderr: request.stderrFd,
       detached: true,
     }),
   );

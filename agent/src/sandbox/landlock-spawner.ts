@@ -65,15 +65,12 @@ export class LandlockSpawner {
     const env: string[] = [];
     for (const [name, value] of Object.entries(request.env)) if (value !== undefined) env.push(`${name}=${value}`);
     const rulesetFd = createRuleset(this.libc, abi);
-    const opened: number[] = [];
     let pid: number;
     try {
       addRules(this.libc, rulesetFd, { abi, rules: toolchain });
       addRules(this.libc, rulesetFd, { abi, rules: jobRules(request.jobDir, READ_WRITE & handledFs(abi)) });
-      opened.push(openSync(request.stdoutFile, "w", 0o600), openSync(request.stderrFile, "w", 0o600));
-      pid = this.exec.spawn(request.cmd, env, request.cwd, [this.devNull, opened[0] as number, opened[1] as number], rulesetFd);
+      pid = this.exec.spawn(request.cmd, env, request.cwd, [this.devNull, request.stdoutFd, request.stderrFd], rulesetFd);
     } finally {
-      for (const fd of opened) closeSync(fd);
       this.libc.close(rulesetFd);
     }
     return {

@@ -4,7 +4,7 @@
  * and a failed start are reported, and that many exits at once are all seen.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningProcess } from "../../src/job/spawn.ts";
@@ -36,12 +36,17 @@ async function run(
     cmd,
     cwd: jobDir,
     env: { PATH: "/usr/bin:/bin", TMPDIR: jobDir },
-    stdoutFile: join(jobDir, "stdout"),
-    stderrFile: join(jobDir, "stderr"),
+    stdoutFd: openSync(join(jobDir, "stdout"), "w"),
+    stderrFd: openSync(join(jobDir, "stderr"), "w"),
     jobDir,
   };
-  const proc = await spawner.spawn(request);
-  return { proc, stdout: () => readFileSync(request.stdoutFile, "utf8"), jobDir };
+  try {
+    const proc = await spawner.spawn(request);
+    return { proc, stdout: () => readFileSync(join(jobDir, "stdout"), "utf8"), jobDir };
+  } finally {
+    closeSync(request.stdoutFd);
+    closeSync(request.stderrFd);
+  }
 }
 
 describe("a confined start", () => {
