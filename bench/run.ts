@@ -14,7 +14,7 @@ import { includeServer } from "./include-server.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
 import { median } from "./median.ts";
 import { readIntoPageCache, type Server, startServer } from "./servers.ts";
-import { measureShimCost, type ShimCost } from "./shim-cost.ts";
+import { measureSpawnCost, type SpawnCost } from "./spawn-cost.ts";
 import { generateWorkloads } from "./workloads.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
     await c.stop().catch(() => undefined);
     await unconfined.stop().catch(() => undefined);
   }
-  const shim: ShimCost | undefined = !ONLY || ONLY.includes("shim") ? await measureShimCost(agentBinary, COMPILER, RUNS * 8) : undefined;
+  const spawnCost: SpawnCost | undefined = !ONLY || ONLY.includes("spawn") ? await measureSpawnCost(COMPILER, RUNS * 40) : undefined;
 
   const preprocessed = join(WORK, "large.i");
   const cpp = Bun.spawnSync([COMPILER, "-E", "-Ismall/include", sources.large, "-o", preprocessed], { cwd: WORK });
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     workloads: results,
     cache: cacheResults,
     agentRssKiB: { idle: idle.rss, idleAnon: idle.anon, peakDuringConcurrent: concurrentPeakKiB },
-    sandbox: { workloads: sandboxResults, shim },
+    sandbox: { workloads: sandboxResults, spawn: spawnCost },
     lzoMBps: lzo,
   };
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(summary, null, 2)}\n`);
@@ -357,9 +357,9 @@ async function main(): Promise<void> {
         `| ${r.workload} | ${(r.wallOn as number).toFixed(2)} | ${(r.wallOff as number).toFixed(2)} | ${(r.wallRatioMedian as number).toFixed(3)} | ${(r.cpuPerJobOnMs as number).toFixed(2)} / ${(r.cpuPerJobOffMs as number).toFixed(2)} | ${(r.aroundOnMs as number).toFixed(1)} / ${(r.aroundOffMs as number).toFixed(1)} |`,
     ),
     "",
-    ...(shim
+    ...(spawnCost
       ? [
-          `Exec shim, per job (${shim.rules} Landlock rules): wall added with the shim started ahead ${shim.wallAddedMs.toFixed(2)} ms (${shim.wallShimMs.toFixed(2)} handed vs ${shim.wallDirectMs.toFixed(2)} Bun.spawn); CPU ${shim.cpuTotalMs.toFixed(2)} ms in all (an empty Bun program: ${shim.bunStartMs.toFixed(2)}): ${shim.cpuStartMs.toFixed(2)} starting while the slot is idle, ${shim.cpuJobMs.toFixed(2)} on the job's path (${shim.cpuJobNoRulesMs.toFixed(2)} of it unconfined); an idle shim holds ${(shim.idleAnonKiB / 1024).toFixed(1)} MiB private.`,
+          `Confined start, per job (/bin/true under the compiler's ruleset, against Bun.spawn): wall ${spawnCost.wallConfinedMs.toFixed(2)} vs ${spawnCost.wallDirectMs.toFixed(2)} ms (${spawnCost.wallAddedMs.toFixed(2)} added); the agent's CPU ${spawnCost.cpuConfinedMs.toFixed(2)} vs ${spawnCost.cpuDirectMs.toFixed(2)} ms.`,
           "",
         ]
       : []),

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import yargs, { type Argv } from "yargs";
 import { farmOptions } from "./farm/farm-options.ts";
 import { LOG_LEVELS } from "./log.ts";
+import { numberFlag } from "./number-flag.ts";
 
 function modeOptions<T>(y: Argv<T>) {
   return y
@@ -22,7 +23,7 @@ function modeOptions<T>(y: Argv<T>) {
 
       describe: "Run as USER when started as root (default distcc, then distccd, then nobody)",
     })
-    .option("lifetime", { type: "number", requiresArg: true, default: 0, describe: "Exit after SECONDS (0: never)" })
+    .option("lifetime", numberFlag(0, { describe: "Exit after SECONDS (0: never)" }))
     .option("health-check", {
       type: "boolean",
       default: false,
@@ -32,7 +33,7 @@ function modeOptions<T>(y: Argv<T>) {
 
 function networkOptions<T>(y: Argv<T>) {
   return y
-    .option("port", { alias: "p", type: "number", requiresArg: true, default: 3632, describe: "TCP port to listen on" })
+    .option("port", numberFlag(3632, { alias: "p", describe: "TCP port to listen on" }))
     .option("listen", { type: "string", requiresArg: true, default: "0.0.0.0", describe: "Address to listen on (IPv4 or IPv6 literal)" })
     .option("allow", {
       alias: "a",
@@ -55,21 +56,20 @@ function networkOptions<T>(y: Argv<T>) {
       default: [] as string[],
       describe: "Allow IP[/BITS] to the stats port's pages but /healthz and /readyz (repeatable; default: the --allow list)",
     })
-    .option("stats-port", { type: "number", requiresArg: true, default: 3633, describe: "Port of the statistics server" });
+    .option("stats-port", numberFlag(3633, { describe: "Port of the statistics server" }));
 }
 
 function jobOptions<T>(y: Argv<T>) {
   return y
-    .option("jobs", {
-      alias: "j",
-      type: "number",
-      requiresArg: true,
-
-      default: availableParallelism() + 2,
-      describe: "Most compilers run at once (default: CPUs + 2)",
-    })
-    .option("nice", { alias: "N", type: "number", requiresArg: true, default: 5, describe: "Lower the scheduling priority by N" })
-    .option("job-lifetime", { type: "number", requiresArg: true, default: 0, describe: "Kill a compiler after SECONDS (0: never)" })
+    .option(
+      "jobs",
+      numberFlag(availableParallelism() + 2, {
+        alias: "j",
+        describe: "Most compilers run at once (default: CPUs + 2)",
+      }),
+    )
+    .option("nice", numberFlag(5, { alias: "N", describe: "Lower the scheduling priority by N" }))
+    .option("job-lifetime", numberFlag(0, { describe: "Kill a compiler after SECONDS (0: never)" }))
     .option("whitelist", {
       type: "string",
       requiresArg: true,
@@ -95,67 +95,67 @@ function jobOptions<T>(y: Argv<T>) {
 /** Every limit a client can run into, each with a flag (Config keeps the defaults' reasons). */
 function limitOptions<T>(y: Argv<T>) {
   return y
-    .option("client-timeout", {
-      type: "number",
-      requiresArg: true,
-      default: 60,
-      describe: "Drop a client silent this many SECONDS mid-request or mid-reply",
-    })
-    .option("request-timeout", {
-      type: "number",
-      requiresArg: true,
-      default: 300,
-      describe: "Drop a client whose request, or the reading of its reply, takes longer than SECONDS",
-    })
+    .option(
+      "client-timeout",
+      numberFlag(60, {
+        describe: "Drop a client silent this many SECONDS mid-request or mid-reply",
+      }),
+    )
+    .option(
+      "request-timeout",
+      numberFlag(300, {
+        describe: "Drop a client whose request, or the reading of its reply, takes longer than SECONDS",
+      }),
+    )
     .option("min-free-space", {
       type: "string",
       requiresArg: true,
       describe: "/readyz fails while TMPDIR has less free space than SIZE (k, M, G; default 2 x the largest body limit, at most 256M)",
     })
-    .option("max-argc", { type: "number", requiresArg: true, default: 4096, describe: "Most arguments in one request" })
-    .option("max-arg-bytes", {
-      type: "number",
-      requiresArg: true,
-      default: 65536,
-      describe: "Longest argument, CDIR, NAME or LINK, in bytes",
-    })
-    .option("max-source-bytes", {
-      type: "number",
-      requiresArg: true,
-      default: 1 << 30,
-      describe: "Largest source or pump file, sent or decompressed, in bytes",
-    })
-    .option("max-output-bytes", {
-      type: "number",
-      requiresArg: true,
-      default: 256 << 20,
-      describe: "Largest compiler stdout, stderr or object, in bytes",
-    })
-    .option("max-files", { type: "number", requiresArg: true, default: 100_000, describe: "Most files in one pump request" })
-    .option("max-pump-bytes", {
-      type: "number",
-      requiresArg: true,
-      default: 4 * 2 ** 30,
-      describe: "Most bytes of one pump request's files together",
-    })
-    .option("max-queue", {
-      type: "number",
-      requiresArg: true,
-      default: 1000,
-      describe: "Most complete requests waiting for a compiler; more are told the server is busy",
-    })
-    .option("max-connections", {
-      type: "number",
-      requiresArg: true,
-      default: 2000,
-      describe: "Most open client connections; more are closed at once",
-    })
-    .option("shutdown-grace", {
-      type: "number",
-      requiresArg: true,
-      default: 25,
-      describe: "On SIGTERM, SECONDS running jobs get to finish",
-    });
+    .option("max-argc", numberFlag(4096, { describe: "Most arguments in one request" }))
+    .option(
+      "max-arg-bytes",
+      numberFlag(65536, {
+        describe: "Longest argument, CDIR, NAME or LINK, in bytes",
+      }),
+    )
+    .option(
+      "max-source-bytes",
+      numberFlag(1 << 30, {
+        describe: "Largest source or pump file, sent or decompressed, in bytes",
+      }),
+    )
+    .option(
+      "max-output-bytes",
+      numberFlag(256 << 20, {
+        describe: "Largest compiler stdout, stderr or object, in bytes",
+      }),
+    )
+    .option("max-files", numberFlag(100_000, { describe: "Most files in one pump request" }))
+    .option(
+      "max-pump-bytes",
+      numberFlag(4 * 2 ** 30, {
+        describe: "Most bytes of one pump request's files together",
+      }),
+    )
+    .option(
+      "max-queue",
+      numberFlag(1000, {
+        describe: "Most complete requests waiting for a compiler; more are told the server is busy",
+      }),
+    )
+    .option(
+      "max-connections",
+      numberFlag(2000, {
+        describe: "Most open client connections; more are closed at once",
+      }),
+    )
+    .option(
+      "shutdown-grace",
+      numberFlag(25, {
+        describe: "On SIGTERM, SECONDS running jobs get to finish",
+      }),
+    );
 }
 
 function logOptions<T>(y: Argv<T>) {
@@ -189,7 +189,7 @@ function cacheOptions<T>(y: Argv<T>) {
       requiresArg: true,
       describe: "Share the cache through Redis at URL (redis://, rediss://, redis+unix://); better: the env DISTCCD_CACHE_REDIS",
     })
-    .option("cache-ttl", { type: "number", requiresArg: true, default: 7 * 24 * 3600, describe: "Seconds a Redis entry lives" })
+    .option("cache-ttl", numberFlag(7 * 24 * 3600, { describe: "Seconds a Redis entry lives" }))
     .option("cache-redis-mode", {
       type: "string",
       requiresArg: true,
@@ -214,7 +214,8 @@ export const parser = cacheOptions(
   .usage(USAGE)
   .scriptName("distccd")
   .strict(true)
-  .parserConfiguration({ "camel-case-expansion": true, "strip-aliased": true, "duplicate-arguments-array": true })
+  // Numeric flags stay text until config.ts converts them (number-flag.ts says why).
+  .parserConfiguration({ "camel-case-expansion": true, "strip-aliased": true, "duplicate-arguments-array": true, "parse-numbers": false })
   .exitProcess(false)
   .fail(false)
   .wrap(null);

@@ -9,6 +9,7 @@ import { parser } from "./cli.ts";
 import { ConfigError } from "./errors.ts";
 import { type FarmConfig, parseFarmConfig } from "./farm/farm-config.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
+import type { NumberFlag } from "./number-flag.ts";
 import type { SandboxMode } from "./sandbox/sandbox-state.ts";
 
 /** Every limit a client can run into, each with a default large enough for real builds. */
@@ -93,22 +94,25 @@ function last<T>(value: T | T[]): T {
   return Array.isArray(value) ? (value.at(-1) as T) : value;
 }
 
-function integer(name: string, value: number, min: number, max: number): number {
+function integer(name: string, flag: NumberFlag, min: number, max: number): number {
+  const value = Number(flag);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${value}: must be a whole number from ${min} to ${max}`);
+    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${flag}: must be a whole number from ${min} to ${max}`);
   }
   return value;
 }
 
-function seconds(name: string, value: number, min: number): number {
+function seconds(name: string, flag: NumberFlag, min: number): number {
+  const value = Number(flag);
   if (!(value >= min) || !Number.isFinite(value))
-    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${value}: must be ${min} or more seconds`);
+    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${flag}: must be ${min} or more seconds`);
   return value;
 }
 
-function port(name: string, value: number): number {
+function port(name: string, flag: NumberFlag): number {
+  const value = Number(flag);
   if (!Number.isInteger(value) || value < 1 || value > 65535)
-    throw new ConfigError("E_CONFIG_PORT", `--${name} ${value}: port number out of range (1-65535)`);
+    throw new ConfigError("E_CONFIG_PORT", `--${name} ${flag}: port number out of range (1-65535)`);
   return value;
 }
 
@@ -184,10 +188,8 @@ export async function parseConfig(
   if (statsRules.some((rule) => rule === "")) throw new ConfigError("E_CONFIG_ALLOW", "--stats-allow needs an IP address or CIDR range");
   const allow = compileAllowList(rules);
   const verbose = args.verbose || args.wizard;
-  const lifetime = args.lifetime;
-  const jobLifetime = args.jobLifetime;
-  seconds("lifetime", lifetime, 0);
-  seconds("job-lifetime", jobLifetime, 0);
+  const lifetime = seconds("lifetime", args.lifetime, 0);
+  const jobLifetime = seconds("job-lifetime", args.jobLifetime, 0);
   const maxSourceBytes = integer("max-source-bytes", args.maxSourceBytes, 1, 2 ** 32);
   const maxPumpBytes = integer("max-pump-bytes", args.maxPumpBytes, 1, 2 ** 40);
   return Object.freeze({

@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (config.mode === "version") {
     process.stdout.write(
-      `${versionText("1, 2 and 3", describeCacheSettings(config.cache))}  ${describeSandbox(decideSandbox(config.sandbox, config.sandboxSimulate))}\n`,
+      `${versionText("1, 2 and 3", describeCacheSettings(config.cache))}  ${describeSandbox(decideSandbox(config.sandbox, config.tmpDir, config.sandboxSimulate).status)}\n`,
     );
     return 0;
   }
@@ -161,7 +161,8 @@ async function main(argv: string[]): Promise<number> {
     log = makeLogger(config);
     checkTmpDir(config.tmpDir);
     // Before anything is logged: a refusal to start is the only line.
-    const sandboxState = checkRequired(decideSandbox(config.sandbox, config.sandboxSimulate));
+    const sandboxDecision = checkRequired(decideSandbox(config.sandbox, config.tmpDir, config.sandboxSimulate));
+    const sandboxState = sandboxDecision.status;
     if (account) log.info("dcc_discard_root", `running as ${account.name} (uid ${account.uid})`);
     else if (config.user !== undefined) log.warning("dcc_discard_root", "--user is ignored when not started as root");
     for (const warning of config.warnings) log.warning("dcc_setup_daemon", warning);
@@ -193,8 +194,7 @@ async function main(argv: string[]): Promise<number> {
       [DETACHED_CHILD_ENV]: undefined,
       [CACHE_REDIS_ENV]: undefined,
     };
-    sandbox = startSandbox(sandboxState, {
-      slots: config.mode === "inetd" ? 1 : config.jobs,
+    sandbox = startSandbox(sandboxDecision, {
       ahead: config.mode !== "inetd",
       env,
       tmpDir: config.tmpDir,

@@ -4,6 +4,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { ConfigError } from "../errors.ts";
+import type { NumberFlag } from "../number-flag.ts";
 
 /** One `--peers` entry: an IP literal or DNS name, and the stats port its agents answer on. */
 export interface PeerEntry {
@@ -27,12 +28,12 @@ export interface FarmConfig {
 
 export interface FarmArgs {
   readonly peers: readonly string[];
-  readonly peersInterval: number;
+  readonly peersInterval: NumberFlag;
   readonly advertise: string | undefined;
   readonly zeroconf: boolean;
-  readonly drainDelay: number;
+  readonly drainDelay: NumberFlag;
   readonly reusePort: boolean;
-  readonly keepalive: number;
+  readonly keepalive: NumberFlag;
 }
 
 /** RFC 1123 host names (labels of letters, digits and hyphens), as DNS and /etc/hosts take them. */
@@ -53,9 +54,10 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
   return { host, port };
 }
 
-function seconds(flag: string, value: number, min: number, max: number): number {
+function seconds(name: string, flag: NumberFlag, min: number, max: number): number {
+  const value = Number(flag);
   if (!Number.isFinite(value) || value < min || value > max)
-    throw new ConfigError("E_CONFIG_RANGE", `--${flag} ${value}: must be from ${min} to ${max} seconds`);
+    throw new ConfigError("E_CONFIG_RANGE", `--${name} ${flag}: must be from ${min} to ${max} seconds`);
   return value;
 }
 

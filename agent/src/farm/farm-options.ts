@@ -4,6 +4,7 @@
  * An option group for cli.ts's parser; farm-config.ts turns the values into a FarmConfig.
  */
 import type { Argv } from "yargs";
+import { numberFlag } from "../number-flag.ts";
 
 export function farmOptions<T>(y: Argv<T>) {
   return y
@@ -15,12 +16,12 @@ export function farmOptions<T>(y: Argv<T>) {
       describe:
         "Other agents, comma-separated HOST[:STATS_PORT] (repeatable); a DNS name stands for all its addresses, re-resolved every --peers-interval",
     })
-    .option("peers-interval", {
-      type: "number",
-      requiresArg: true,
-      default: 5,
-      describe: "SECONDS between polls of the peers' /status (a peer failing two in a row is left out)",
-    })
+    .option(
+      "peers-interval",
+      numberFlag(5, {
+        describe: "SECONDS between polls of the peers' /status (a peer failing two in a row is left out)",
+      }),
+    )
     .option("advertise", {
       type: "string",
       requiresArg: true,
@@ -31,21 +32,21 @@ export function farmOptions<T>(y: Argv<T>) {
       default: false,
       describe: "Publish _distcc._tcp over mDNS as the C server does, withdrawn when the agent drains",
     })
-    .option("drain-delay", {
-      type: "number",
-      requiresArg: true,
-      default: 0,
-      describe: "On SIGTERM, SECONDS /readyz fails while new jobs are still accepted, before the drain",
-    })
+    .option(
+      "drain-delay",
+      numberFlag(0, {
+        describe: "On SIGTERM, SECONDS /readyz fails while new jobs are still accepted, before the drain",
+      }),
+    )
     .option("reuse-port", {
       type: "boolean",
       default: false,
       describe: "Bind with SO_REUSEPORT, so a new agent can share the ports during a rolling restart",
     })
-    .option("keepalive", {
-      type: "number",
-      requiresArg: true,
-      default: 60,
-      describe: "TCP keepalive on client connections after SECONDS idle (0: off)",
-    });
+    .option(
+      "keepalive",
+      numberFlag(60, {
+        describe: "TCP keepalive on client connections after SECONDS idle (0: off)",
+      }),
+    );
 }

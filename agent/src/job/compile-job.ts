@@ -11,8 +11,8 @@ import { rewritePumpArgs } from "../pump/pump-args.ts";
 import { guardArguments } from "../sandbox/argument-firewall.ts";
 import { preprocessedExtension, rewriteArgs, type ScannedArgs, scanArgs } from "./argv.ts";
 import { recordCompilerGroup } from "./compiler-group.ts";
-import { fileOutputSink, type OutputSink, openOutputSink } from "./output-sink.ts";
-import type { SpawnFn } from "./spawn.ts";
+import { type OutputSink, openOutputSink } from "./output-sink.ts";
+import type { RunningProcess, SpawnFn } from "./spawn.ts";
 
 /** distcc exit codes carried in STAT as `code << 8` (distcc-protocol.md §5.1). */
 const ExitCode = {
@@ -181,8 +181,8 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
       outcome: "missing",
     };
   }
-  const stdout = fileOutputSink(`${options.jobDir}/stdout`);
-  const stderr = openOutputSink(`${options.jobDir}/stderr`, options.maxOutputBytes);
+  const stdout = openOutputSink(options.maxOutputBytes);
+  const stderr = openOutputSink(options.maxOutputBytes);
   try {
     return await runCompiler(plan, options, stdout, stderr);
   } finally {
@@ -192,16 +192,16 @@ export async function runCompile(plan: CompilePlan, options: RunOptions): Promis
 }
 
 async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: OutputSink, stderrSink: OutputSink): Promise<JobResult> {
-  let proc: ReturnType<SpawnFn>;
+  let proc: RunningProcess;
   try {
     // The job dir is the compiler's TMPDIR: a confined compiler can write nowhere else.
     const env = { ...options.env, TMPDIR: options.jobDir };
-    proc = options.spawn({
+    proc = await options.spawn({
       cmd: plan.command,
       cwd: options.cwd,
       env,
-      stdoutFile: stdoutSink.path,
-      stderrFile: stderrSink.path,
+      stdoutFd: stdoutSink.fd,
+      stderrFd: stderrSink.fd,
       jobDir: options.jobDir,
     });
   } catch (cause) {
@@ -213,6 +213,8 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
       outcome: "missing",
     };
   }
+  stdoutSink.started();
+  stderrSink.started();
   recordCompilerGroup(options.jobDir, proc.pid);
   let timedOut = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -254,6 +256,11 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
   if (timedOut) {
     const message = serverMessage("dcc_collect_child", "error", "Compilation takes too long, timeout.");
     return { status: ExitCode.TIMEOUT << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "timeout" };
+  }
+  if (exit.exitCode === null && exit.signal === null) {
+    // Reaped by something else (confined children are waited for by pid): never taken for success.
+    const message = serverMessage("dcc_collect_child", "error", "the compiler's exit status was lost");
+    return { status: ExitCode.IO_ERROR << 8, stdout, stderr: concat(stderr, message), object: EMPTY, outcome: "error" };
   }
   const status = exit.signal !== null ? exit.signal : (exit.exitCode ?? 0) << 8;
   if (status !== 0) return { status, stdout, stderr, object: EMPTY, outcome: "error" };

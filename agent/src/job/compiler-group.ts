@@ -1,13 +1,16 @@
 /**
  * @module The compiler's process group, recorded in its job dir, so that an agent starting after
- * one killed mid-job finds the compilers still running and kills them. The record is a symlink
- * (`compiler-group -> PGID:STARTTIME`): its target lives in the inode, so it is written even
- * when the disk is full. The leader's start time tells the group from a later one that got the
- * same number.
+ * one killed mid-job finds the compilers still running and kills them. The record
+ * (`compiler-group`: `PGID:STARTTIME`, padded to a fixed width) is one small file that stays
+ * when the dir is emptied for its next job (job-dir.ts), which overwrites it in place: no inode
+ * per job (a new one is the dearest file operation on a busy ext4), and no block to allocate, so
+ * it is written even when the disk is full. The leader's start time tells the group from a later
+ * one that got the same number; a finished job's record names a group that is gone.
  */
-import { readFileSync, readlinkSync, symlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 
-const RECORD = "compiler-group";
+export const COMPILER_GROUP_RECORD = "compiler-group";
+const RECORD_WIDTH = 32;
 
 /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
 function startTime(pid: number): string | undefined {
@@ -24,9 +27,15 @@ export function recordCompilerGroup(jobDir: string, pid: number): void {
   const started = startTime(pid);
   if (started === undefined) return;
   try {
-    symlinkSync(`${pid}:${started}`, `${jobDir}/${RECORD}`);
+    // Not truncated: the same width is written over the last job's record.
+    const fd = openSync(`${jobDir}/${COMPILER_GROUP_RECORD}`, constants.O_WRONLY | constants.O_CREAT, 0o600);
+    try {
+      writeSync(fd, `${pid}:${started}`.padEnd(RECORD_WIDTH), 0);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // No record (no inode left): the watchdog still kills the group if this agent dies.
+    // No record (no inode or block left): the watchdog still kills the group if this agent dies.
   }
 }
 
@@ -38,7 +47,7 @@ export function recordCompilerGroup(jobDir: string, pid: number): void {
 export function killRecordedGroup(jobDir: string): number | undefined {
   let record: string;
   try {
-    record = readlinkSync(`${jobDir}/${RECORD}`);
+    record = readFileSync(`${jobDir}/${COMPILER_GROUP_RECORD}`, "utf8").trim();
   } catch {
     return undefined;
   }

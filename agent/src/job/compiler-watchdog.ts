@@ -9,8 +9,10 @@ import type { Subprocess } from "bun";
 import { selfCommand } from "../daemon.ts";
 import type { Logger } from "../log.ts";
 import { WATCHDOG_ENV } from "../watchdog-mode.ts";
-import type { SpawnFn } from "./spawn.ts";
+import type { RunningProcess, SpawnFn } from "./spawn.ts";
 
+/** How long the end of a group may wait to be told, to share a write with the next start. */
+const END_BATCH_MS = 100;
 /** A watchdog that dies is started again after this long, not in a tight loop. */
 const RESTART_DELAY_MS = 1000;
 
@@ -18,30 +20,54 @@ export class CompilerWatchdog {
   private readonly groups = new Set<number>();
   private process: Subprocess<"pipe", "ignore", "inherit"> | undefined;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `-PGID` lines not yet written (endGroup). */
+  private ended = "";
+  private endTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly log: Logger) {}
 
   /** `spawn`, with every compiler it starts watched until its group is gone. */
   guard(spawn: SpawnFn): SpawnFn {
-    return (request) => {
-      const proc = spawn(request);
+    const watch = (proc: RunningProcess) => {
       this.groups.add(proc.pid);
       this.send(`+${proc.pid}`);
       void proc.exited.then(() => {
         // What the compiler left behind in its group (a daemonised child) goes with it.
         proc.killGroup("SIGKILL");
         this.groups.delete(proc.pid);
-        this.send(`-${proc.pid}`);
+        this.endGroup(proc.pid);
       });
       return proc;
     };
+    return (request) => {
+      const started = spawn(request);
+      return started instanceof Promise ? started.then(watch) : watch(started);
+    };
   }
 
+  /**
+   * A group that ended is told with the next start, or within END_BATCH_MS: one write and one
+   * wake-up of the watchdog per job instead of two. Its number cannot lead another group that
+   * soon (pids are handed out in order), so a watchdog that still lists it kills nothing else.
+   */
+  private endGroup(pid: number): void {
+    this.ended += `-${pid}\n`;
+    this.endTimer ??= setTimeout(() => {
+      this.endTimer = undefined;
+      this.send("");
+    }, END_BATCH_MS);
+    this.endTimer.unref();
+  }
+
+  /** Writes `line` (none: only the ends held back) after the ends held back. */
   private send(line: string): void {
     const watchdog = this.process ?? this.start();
     if (watchdog === undefined) return;
+    const text = `${this.ended}${line === "" ? "" : `${line}\n`}`;
+    this.ended = "";
+    if (text === "") return;
     try {
-      watchdog.stdin.write(`${line}\n`);
+      watchdog.stdin.write(text);
       watchdog.stdin.flush();
     } catch {
       // It died; its exit handler starts another and tells it the groups.

@@ -4,7 +4,7 @@
  * tell its predecessor's leftovers from another live agent's jobs, and remove them.
  */
 import { mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
-import { killRecordedGroup } from "./compiler-group.ts";
+import { COMPILER_GROUP_RECORD, killRecordedGroup } from "./compiler-group.ts";
 
 const PREFIX = "distccd-agent.";
 
@@ -12,10 +12,11 @@ export function createJobDir(tmpDir: string): string {
   return mkdtempSync(`${tmpDir}/${PREFIX}${process.pid}.`);
 }
 
-/** Removes everything inside `dir`; false if something could not be removed. */
+/** Removes everything inside `dir` but the compiler group's record; false if something could not be removed. */
 function empty(dir: string): boolean {
   try {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === COMPILER_GROUP_RECORD) continue;
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) rmSync(path, { recursive: true, force: true });
       else unlinkSync(path);

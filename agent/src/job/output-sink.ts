@@ -1,21 +1,23 @@
 /**
- * @module Where a compiler's stderr goes: a FIFO in the job dir that the agent drains into
- * memory, so the compiler's diagnostics never touch the disk and survive a full one (a file in
- * the job dir would lose them to the very ENOSPC they report). A FIFO costs an inode and no data
- * blocks, and it is a path like any file, so whatever opens the compiler's stdio (Bun.spawn, an
- * exec shim) opens it unchanged. Where no FIFO can be made, and for stdout, which compilers leave
- * empty, a plain file (a FIFO costs ~45 µs of the agent's CPU per job).
+ * @module Where a compiler's stdout and stderr go: a pipe that the agent drains into memory. Its
+ * output never touches the disk, so the diagnostics survive a full one (a file in the job dir
+ * would lose them to the very ENOSPC they report), and a pipe costs no inode: creating files in a
+ * busy temp dir was the agent's largest kernel cost per job on ext4 (each new inode is searched
+ * for past the recently deleted ones), where a plain file for stdout and a FIFO for stderr cost
+ * two of them.
  *
- * Most compiles end before a pipe's 64 KiB fill, so the FIFO is read once, when the compiler has
+ * Most compiles end before a pipe's 64 KiB fill, so the pipe is read once, when the compiler has
  * exited; a compiler still running after STREAM_AFTER_MS is read as it writes, so it never waits
  * on a full pipe for long (a stream per job from the start cost ~60 µs more).
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { closeSync, constants, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 
 export interface OutputSink {
-  /** What the compiler's stream is opened on. */
-  readonly path: string;
+  /** The pipe's write end, for the compiler's fd 1 or 2. */
+  readonly fd: number;
+  /** The compiler holds its own copy now: the agent's goes, so the pipe ends when the compiler's do. */
+  started(): void;
   /** Bytes the compiler has written so far (that the agent has read). */
   size(): number;
   /** Once the compiler has exited: what it wrote, up to the sink's limit. */
@@ -27,57 +29,39 @@ export interface OutputSink {
 const STREAM_AFTER_MS = 100;
 /** After the compiler exits, how long a child of it that still holds the stream may keep it. */
 const COLLECT_GRACE_MS = 1000;
-const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const F_SETFL = 4;
 /** One pipe's worth, shared by every sink's reads (each read is copied out at once). */
 const scratch = new Uint8Array(64 << 10);
 
-type MakeFifo = (path: string) => boolean;
-let makeFifo: MakeFifo | undefined;
+type Libc = ReturnType<typeof loadLibc>;
+let libc: Libc | undefined;
 
-/** libc's mkfifo, loaded on first use; where it cannot be loaded, no FIFO is ever made. */
-function loadMakeFifo(): MakeFifo {
-  try {
-    const libc = dlopen("libc.so.6", { mkfifo: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 } });
-    return (path) => libc.symbols.mkfifo(ptr(encoder.encode(`${path}\0`)), 0o600) === 0;
-  } catch {
-    return () => false;
-  }
+function loadLibc() {
+  return dlopen("libc.so.6", {
+    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  }).symbols;
 }
 
-/** A plain file at `path`, read back once the compiler has exited. */
-export function fileOutputSink(path: string): OutputSink {
-  return {
-    path,
-    size: () => {
-      try {
-        return statSync(path).size;
-      } catch {
-        return 0;
-      }
-    },
-    collect: async () => {
-      try {
-        return readFileSync(path);
-      } catch {
-        return EMPTY;
-      }
-    },
-    close: () => {},
-  };
+/** A pipe whose read end does not block; throws when the agent is out of fds. */
+function nonBlockingPipe(): { readEnd: number; writeEnd: number } {
+  libc ??= loadLibc();
+  const fds = new Int32Array(2);
+  if (libc.pipe2(ptr(fds), O_CLOEXEC) !== 0) throw new Error("cannot make a pipe for the compiler's output");
+  const [readEnd, writeEnd] = [fds[0] as number, fds[1] as number];
+  libc.fcntl(readEnd, F_SETFL, O_NONBLOCK);
+  return { readEnd, writeEnd };
 }
 
 /**
- * A sink at `path` in the job dir. Bytes past `limit` are counted but not kept: the compiler is
- * stopped for them (--max-output-bytes) and its output is not sent.
+ * A sink for one of the compiler's streams. Bytes past `limit` are counted but not kept: the
+ * compiler is stopped for them (--max-output-bytes) and its output is not sent.
  */
-export function openOutputSink(path: string, limit: number): OutputSink {
-  makeFifo ??= loadMakeFifo();
-  if (!makeFifo(path)) return fileOutputSink(path);
-  const readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  // The agent's own writer: the FIFO reads as ended only once it is closed, not while the
-  // compiler has yet to open its end.
-  let holder: number | undefined = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+export function openOutputSink(limit: number): OutputSink {
+  const { readEnd, writeEnd } = nonBlockingPipe();
+  let holder: number | undefined = writeEnd;
   const chunks: Uint8Array[] = [];
   let written = 0;
   const keep = (bytes: Uint8Array) => {
@@ -133,7 +117,8 @@ export function openOutputSink(path: string, limit: number): OutputSink {
     }
   };
   return {
-    path,
+    fd: writeEnd,
+    started: releaseHolder,
     size: () => written,
     async collect() {
       clearTimeout(streamTimer);

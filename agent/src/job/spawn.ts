@@ -1,7 +1,7 @@
 /**
  * @module The one seam over Bun.spawn: runs a compiler in its own process group (so a client
  * that goes away takes the compiler's children with it), stdin from /dev/null, stdout and
- * stderr into files.
+ * stderr onto the fds it is given.
  */
 import { constants } from "node:os";
 import type { Subprocess } from "bun";
@@ -10,13 +10,14 @@ export interface SpawnRequest {
   readonly cmd: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdoutFile: string;
-  readonly stderrFile: string;
+  /** Where the compiler's stdout and stderr go: the write ends of the agent's pipes. */
+  readonly stdoutFd: number;
+  readonly stderrFd: number;
   /** The job's private dir: the only place a confined compiler may write. */
   readonly jobDir: string;
 }
 
-/** How a process ended: the raw wait status's two halves. */
+/** How a process ended: the raw wait status's two halves; both null when the status was lost. */
 export interface ProcessExit {
   readonly exitCode: number | null;
   readonly signal: number | null;
@@ -29,7 +30,8 @@ export interface RunningProcess {
   killGroup(signal: NodeJS.Signals): void;
 }
 
-export type SpawnFn = (request: SpawnRequest) => RunningProcess;
+/** A confined spawn whose compiler's toolchain is still being asked for answers later. */
+export type SpawnFn = (request: SpawnRequest) => RunningProcess | Promise<RunningProcess>;
 
 function signalNumber(name: string | number | null): number | null {
   if (name === null || typeof name === "number") return name;
@@ -58,8 +60,8 @@ export const spawnProcess: SpawnFn = (request) =>
       cwd: request.cwd,
       env: request.env as Record<string, string>,
       stdin: "ignore",
-      stdout: Bun.file(request.stdoutFile),
-      stderr: Bun.file(request.stderrFile),
+      stdout: request.stdoutFd,
+      stderr: request.stderrFd,
       detached: true,
     }),
   );

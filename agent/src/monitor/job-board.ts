@@ -4,6 +4,7 @@
  * the open connections (--max-connections) and the ring of finished jobs, whatever the load.
  * Observers get each change as it happens; the phase times also go to /metrics.
  */
+import type { CacheOutcome } from "../cache/cache-metrics.ts";
 import type { JobResultClass } from "../metrics/stats.ts";
 import {
   JOB_PHASES,
@@ -22,6 +23,12 @@ export const MAX_NAME_CHARS = 512;
 
 function clip(name: string): string {
   return name.length <= MAX_NAME_CHARS ? name : `${name.slice(0, MAX_NAME_CHARS - 1)}…`;
+}
+
+/** A hit from either tier is a hit; a job the cache did not look up (off, bypass) has no answer. */
+function cacheAnswer(outcome: CacheOutcome): JobRecord["cache"] {
+  if (outcome === "miss") return "miss";
+  return outcome.startsWith("hit") ? "hit" : undefined;
 }
 
 export interface JobBoardOptions {
@@ -85,8 +92,9 @@ export class JobBoard implements JobEventSink {
     this.emit("started", job);
     return {
       phase: (phase, request) => this.enter(job, phase, request),
-      cache: (result) => {
-        if (job.phase !== "finished") job.cache = result;
+      cache: (outcome) => {
+        const answer = cacheAnswer(outcome);
+        if (answer !== undefined && job.phase !== "finished") job.cache = answer;
       },
       finish: (outcome) => this.finish(job, outcome),
     };

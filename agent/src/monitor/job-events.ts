@@ -3,6 +3,7 @@
  * job (it opened, changed phase, asked the cache, finished) and the records the monitor keeps.
  * Connections know only these types; the board behind them is in job-board.ts.
  */
+import type { CacheOutcome } from "../cache/cache-metrics.ts";
 import type { JobResultClass } from "../metrics/stats.ts";
 
 /** Where a job is, in order; a refused job goes from receiving straight to replying. */
@@ -20,8 +21,8 @@ export interface JobRequest {
 /** One job's reports, from the connection that carries it. Calls after `finish` are ignored. */
 export interface JobTracker {
   phase(phase: JobPhase, request?: JobRequest): void;
-  /** The compile cache's answer for this job. */
-  cache(result: "hit" | "miss"): void;
+  /** How the compile cache served this job, as the cache says it; the monitor keeps a hit or a miss. */
+  cache(outcome: CacheOutcome): void;
   finish(outcome: JobResultClass): void;
 }
 

@@ -5,6 +5,7 @@
  * the server's start-up never pays for them.
  */
 import yargs from "yargs";
+import { numberFlag } from "../number-flag.ts";
 import { exchange } from "./client.ts";
 import { readElfHeader } from "./elf.ts";
 import { PROBE_SOURCE_NAME, probeRequest } from "./request.ts";
@@ -18,23 +19,28 @@ Sends ${PROBE_SOURCE_NAME} to a distcc server (protocol 2, LZO) and checks the o
 Exit 0 with a one-line summary naming the object's ELF machine, else 1 with the reason.`;
 
 function probeParser() {
-  return yargs()
-    .scriptName("distccd probe")
-    .usage(USAGE)
-    .version(false)
-    .help(false)
-    .option("compiler", { type: "string", requiresArg: true, demandOption: true, describe: "Compiler the server runs" })
-    .option("expect-machine", {
-      type: "string",
-      requiresArg: true,
-      describe: "Fail unless the object is for this ELF machine (PowerPC, x86-64, AArch64, ...)",
-    })
-    .option("timeout", { type: "number", requiresArg: true, default: 60, describe: "SECONDS for the whole exchange" })
-    .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
-    .strictOptions(true)
-    .exitProcess(false)
-    .fail(false)
-    .wrap(null);
+  return (
+    yargs()
+      .scriptName("distccd probe")
+      .usage(USAGE)
+      .version(false)
+      .help(false)
+      .option("compiler", { type: "string", requiresArg: true, demandOption: true, describe: "Compiler the server runs" })
+      .option("expect-machine", {
+        type: "string",
+        requiresArg: true,
+        describe: "Fail unless the object is for this ELF machine (PowerPC, x86-64, AArch64, ...)",
+      })
+      .option("timeout", numberFlag(60, { describe: "SECONDS for the whole exchange" }))
+      .option("help", { type: "boolean", default: false, describe: "Show this help and exit" })
+      .strictOptions(true)
+      // A repeated flag takes its last value, as the server's flags do (it has no list flags);
+      // --timeout stays text until it is converted below (number-flag.ts says why).
+      .parserConfiguration({ "duplicate-arguments-array": false, "parse-numbers": false })
+      .exitProcess(false)
+      .fail(false)
+      .wrap(null)
+  );
 }
 
 /** The compiler's wait status (§5) in words. */
@@ -80,8 +86,8 @@ export async function runProbe(argv: readonly string[]): Promise<number> {
     return fail("usage", (error as Error).message);
   }
   const where = formatTarget(target);
-  const timeout = args.timeout;
-  if (!(timeout > 0)) return fail("usage", `--timeout ${timeout}: must be more than 0 seconds`);
+  const timeout = Number(args.timeout);
+  if (!(timeout > 0)) return fail("usage", `--timeout ${args.timeout}: must be more than 0 seconds`);
   const started = performance.now();
   const outcome = await exchange(target, probeRequest(args.compiler), timeout * 1000);
   const ms = Math.round(performance.now() - started);

@@ -1,21 +1,11 @@
 /**
- * @module Landlock through libc: the ABI version, and a ruleset applied to the calling process
- * (and everything it starts). Rights and ABI levels are the kernel's (include/uapi/linux/landlock.h,
+ * @module Landlock through libc: the ABI version, and a ruleset for a compiler to confine itself
+ * to (confined-exec.c applies it, between fork and exec). Rights and ABI levels are the kernel's (include/uapi/linux/landlock.h,
  * Documentation/userspace-api/landlock.rst): each ABI adds rights, so a ruleset handles exactly
  * what the running kernel knows and everything it handles but no rule grants is denied.
  */
 import { ptr } from "bun:ffi";
-import {
-  cString,
-  errno,
-  type Libc,
-  O_CLOEXEC,
-  O_PATH,
-  PR_SET_NO_NEW_PRIVS,
-  SYS_LANDLOCK_ADD_RULE,
-  SYS_LANDLOCK_CREATE_RULESET,
-  SYS_LANDLOCK_RESTRICT_SELF,
-} from "./libc.ts";
+import { cString, errno, type Libc, O_CLOEXEC, O_PATH, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_CREATE_RULESET } from "./libc.ts";
 
 export const FS = {
   EXECUTE: 1 << 0,
@@ -128,20 +118,4 @@ export function addRules(libc: Libc, rulesetFd: number, ruleset: LandlockRuleset
     libc.close(fd);
     if (added < 0) throw new LandlockError(`landlock_add_rule ${path}`, code);
   }
-}
-
-/** Confines the calling process (and all it starts) to the ruleset for good; throws if it cannot. */
-export function enforce(libc: Libc, rulesetFd: number): void {
-  if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) throw new LandlockError("prctl(PR_SET_NO_NEW_PRIVS)", errno(libc));
-  const restricted = Number(libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, rulesetFd, 0, 0, 0));
-  const code = restricted < 0 ? errno(libc) : 0;
-  libc.close(rulesetFd);
-  if (restricted < 0) throw new LandlockError("landlock_restrict_self", code);
-}
-
-/** createRuleset, addRules and enforce in one. */
-export function restrictSelf(libc: Libc, ruleset: LandlockRuleset): void {
-  const rulesetFd = createRuleset(libc, ruleset.abi);
-  addRules(libc, rulesetFd, ruleset);
-  enforce(libc, rulesetFd);
 }

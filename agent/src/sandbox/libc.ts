@@ -1,22 +1,14 @@
 /**
  * @module The few libc calls Bun has no API for, through bun:ffi: the Landlock syscalls (by
- * number), prctl, and what an exec shim needs to put a job's files on fds 0-2 and become the
- * compiler. No native code beyond the Bun binary: libc is the system's own.
+ * number), O_PATH opens for its rules, waitpid for the children Bun did not start, and C strings
+ * for confined-exec. No native code beyond the Bun binary: libc is the system's own.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
 /** Landlock's syscall numbers are the same on every architecture (asm-generic). */
 export const SYS_LANDLOCK_CREATE_RULESET = 444;
 export const SYS_LANDLOCK_ADD_RULE = 445;
-export const SYS_LANDLOCK_RESTRICT_SELF = 446;
 
-export const PR_SET_PDEATHSIG = 1;
-export const PR_SET_NO_NEW_PRIVS = 38;
-
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_CREAT = 0o100;
-export const O_TRUNC = 0o1000;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
@@ -25,11 +17,9 @@ export type Libc = ReturnType<typeof openLibc>;
 export function openLibc() {
   const { symbols } = dlopen("libc.so.6", {
     syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
-    prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
     open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
-    dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
-    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   return symbols;

@@ -4,8 +4,8 @@
  * /status shows (sandboxStatus()).
  */
 import { ConfigError } from "../errors.ts";
-import type { ProbeResult } from "./probe.ts";
-import { SANDBOX_PROBE_MODE } from "./shim-mode.ts";
+import type { ConfinedExec } from "./confined-exec.ts";
+import { probeSandbox } from "./probe.ts";
 
 export type SandboxMode = "auto" | "required" | "off";
 
@@ -40,28 +40,22 @@ export function sandboxStatus(): SandboxStatus {
   return current;
 }
 
-function probeCommand(simulate: string | undefined): string[] {
-  const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
-  const self = compiled ? [process.execPath] : [process.execPath, `${import.meta.dir}/../entry.ts`];
-  return [...self, SANDBOX_PROBE_MODE, simulate ?? ""];
+export interface SandboxDecision {
+  readonly status: SandboxStatus;
+  /** What starts confined compilers; present exactly when confinement is enforced. */
+  readonly exec?: ConfinedExec;
 }
 
-function runProbe(simulate: string | undefined): ProbeResult {
-  const probe = Bun.spawnSync(probeCommand(simulate), { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: {} });
-  try {
-    return JSON.parse(probe.stdout.toString()) as ProbeResult;
-  } catch {
-    return { abi: 0, reason: `the sandbox probe failed (exit ${probe.exitCode}): ${probe.stderr.toString().trim().split("\n")[0] ?? ""}` };
-  }
-}
-
-/** Runs the probe (unless off) and records the result; `simulate` is the test seam. */
-export function decideSandbox(mode: SandboxMode, simulate?: string): SandboxStatus {
+/**
+ * Runs the probe (unless off) and records the result; `simulate` is the test seam. `tmpDir` is
+ * where the confined exec's source is compiled from.
+ */
+export function decideSandbox(mode: SandboxMode, tmpDir: string, simulate?: string): SandboxDecision {
   if (mode === "off") {
     current = { mode, enforced: false, abi: 0, filesystem: false, network: false, scope: false, reason: "--sandbox off" };
-    return current;
+    return { status: current };
   }
-  const { abi, reason } = runProbe(simulate);
+  const { abi, reason, exec } = probeSandbox(simulate, tmpDir);
   const missing = [abi < 4 ? "network (needs Landlock ABI 4, Linux 6.7)" : "", abi < 6 ? "scope (needs Landlock ABI 6, Linux 6.12)" : ""]
     .filter(Boolean)
     .join(", ");
@@ -78,15 +72,16 @@ export function decideSandbox(mode: SandboxMode, simulate?: string): SandboxStat
         ? { reason: `kernel ABI ${abi}: not enforced: ${missing}` }
         : {}),
   };
-  return current;
+  return exec === undefined ? { status: current } : { status: current, exec };
 }
 
 /**
  * `required` means a compile can neither read outside the toolchain and its job nor open a TCP
  * connection (filesystem and network, ABI 4+); without them the agent does not start.
  */
-export function checkRequired(status: SandboxStatus): SandboxStatus {
-  if (status.mode !== "required" || (status.filesystem && status.network)) return status;
+export function checkRequired(decision: SandboxDecision): SandboxDecision {
+  const { status } = decision;
+  if (status.mode !== "required" || (status.filesystem && status.network)) return decision;
   throw new ConfigError("E_CONFIG_SANDBOX", `--sandbox required: compiles cannot be confined: ${status.reason ?? "unknown"}`);
 }
 

@@ -179,7 +179,7 @@ export async function toolchainRules(
   return withoutCovered([...rules.values()]);
 }
 
-/** Drops the rules beneath a dir granted the same rights or more: fewer rules, a cheaper shim. */
+/** Drops the rules beneath a dir granted the same rights or more: fewer rules, fewer calls per job. */
 export function withoutCovered(rules: readonly PathRule[]): PathRule[] {
   const unique = [...new Map(rules.map((rule) => [`${rule.path}\0${rule.access}`, rule])).values()];
   return unique.filter(

@@ -1,20 +1,19 @@
 /**
  * @module One client connection, from first byte to last: feeds the decoder, stores the
  * request's source in a private temp dir, runs the job when a slot is free, and writes the
- * reply with backpressure. The single place where errors become a reply or a silent close.
+ * reply with backpressure. The single place where errors become a reply or a silent close; what
+ * a full disk, a limit hit or a slow client costs the job is decided in job-faults.ts.
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import type { CompileCache, CompileOutput } from "../cache/compile-cache.ts";
 import type { TreeManifest } from "../cache/tree-manifest.ts";
 import type { CompilerWhitelist } from "../compiler-whitelist.ts";
 import type { Config } from "../config.ts";
-import { AgentError, JobRefusedError, LimitError, type ServerFaultError } from "../errors.ts";
+import { AgentError, JobRefusedError, LimitError } from "../errors.ts";
 import { isSource } from "../job/argv.ts";
 import { busyResult, type CompilePlan, type JobResult, planCompile, readIfPresent, refusedResult, runCompile } from "../job/compile-job.ts";
 import type { JobDirs } from "../job/job-dir.ts";
-import { compileNoSpaceFault, noSpaceFault, noSpaceResult } from "../job/no-space.ts";
 import type { SpawnFn } from "../job/spawn.ts";
-import { shortOfSpace } from "../job/temp-space.ts";
 import type { Logger } from "../log.ts";
 import { decompressView } from "../lzo/lzo1x.ts";
 import type { JobResultClass, Stats } from "../metrics/stats.ts";
@@ -24,6 +23,7 @@ import { scrubDebugInfo } from "../pump/debug-info.ts";
 import { cleanDependencyFile } from "../pump/dependency-file.ts";
 import { FileTree } from "../pump/file-tree.ts";
 import type { BufferPool } from "./buffer-pool.ts";
+import { JobFaults } from "./job-faults.ts";
 import type { JobSlots } from "./job-slots.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import { coalesce, encodeReply } from "./reply.ts";
@@ -96,8 +96,8 @@ export class Connection {
   private phase = Phase.Receiving;
   private jobDir: string | undefined;
   private plan: CompilePlan | undefined;
-  /** Why the job will not run, kept while the rest of the request is read and dropped. */
-  private refusal: JobRefusedError | ServerFaultError | undefined;
+  /** The reply of a job that will not run, kept while the rest of the request is read and dropped. */
+  private refusal: JobResult | undefined;
   private argv: readonly string[] = [];
   private sourceFd: number | undefined;
   /** Protocol 2: the compressed body, when the memory budget had room for it. */
@@ -107,9 +107,8 @@ export class Connection {
   private bytesOut = 0;
   /** Buffers from the pool in this connection's hands; they go back when it closes. */
   private borrowed: Uint8Array[] = [];
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** --request-timeout, for the request and then for the reply: a trickle refreshes only the idle timer. */
-  private deadline: ReturnType<typeof setTimeout> | undefined;
+  /** A full disk, a limit hit, a client too slow. */
+  private readonly faults: JobFaults;
   private jobRunning = false;
   /** Protocol 3: the client's files rebuilt under the job's fake root. */
   private tree: FileTree | undefined;
@@ -131,8 +130,8 @@ export class Connection {
     this.decoder = new Decoder({ maxStringBytes: limits.maxStringBytes, maxBulkBytes: limits.maxSourceBytes });
     this.parser = new RequestParser(ctx.config.limits);
     ctx.connections.add(this);
-    this.idleTimer = setTimeout(() => this.timedOut(), ctx.config.limits.idleTimeoutMs);
-    this.deadline = setTimeout(() => this.pastDeadline(), ctx.config.limits.requestTimeoutMs);
+    this.faults = new JobFaults(ctx, peer, () => this.kill());
+    this.faults.watch("request");
   }
 
   /** Resolves once the connection is closed and its compiler and temp dir are gone. */
@@ -149,7 +148,7 @@ export class Connection {
   data(chunk: Uint8Array): void {
     if (this.phase !== Phase.Receiving) return;
     this.track ??= this.ctx.jobEvents?.open(this.peer);
-    this.idleTimer?.refresh();
+    this.faults.progress();
     try {
       this.decoder.push(chunk);
       for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
@@ -167,7 +166,7 @@ export class Connection {
   }
 
   drain(): void {
-    this.idleTimer?.refresh();
+    this.faults.progress();
     this.flush();
   }
 
@@ -198,8 +197,7 @@ export class Connection {
 
   private close(): void {
     this.phase = Phase.Closed;
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.deadline);
+    this.faults.unwatch();
     this.abort.abort();
     this.closeSource();
     this.releaseBody();
@@ -209,28 +207,15 @@ export class Connection {
     this.ctx.connections.delete(this);
   }
 
-  /**
-   * Stores what an event brings. A full disk is the server's fault: what the request stored so
-   * far is deleted, the rest is read and dropped, and the reply says why.
-   */
+  /** Stores what an event brings. Without room for it, what was stored goes and the rest is read and dropped. */
   private store(event: RequestEvent): void {
-    try {
-      this.handle(event);
-    } catch (error) {
-      const fault = noSpaceFault(error, this.ctx.config.tmpDir, "storing the request");
-      if (fault === undefined) throw error;
-      this.serverFault(fault);
-      this.refusal ??= fault;
-      this.file = undefined;
-      this.closeSource();
-      this.releaseBody();
-      this.deleteJobFiles();
-    }
-  }
-
-  private serverFault(fault: ServerFaultError): void {
-    this.ctx.log.error("dcc_no_space", `job from ${this.peer} lost: ${fault.message}`, { code: fault.code });
-    this.ctx.stats.recordServerFault(fault.code);
+    const lost = this.faults.storing(() => this.handle(event));
+    if (lost === undefined) return;
+    this.refusal ??= lost;
+    this.file = undefined;
+    this.closeSource();
+    this.releaseBody();
+    this.deleteJobFiles();
   }
 
   private handle(event: RequestEvent): void {
@@ -308,7 +293,7 @@ export class Connection {
       step();
     } catch (error) {
       if (!(error instanceof JobRefusedError || error instanceof LimitError)) throw error;
-      this.refusal = error instanceof JobRefusedError ? error : new JobRefusedError(error.code, error.message);
+      this.refusal = refusedResult(error instanceof JobRefusedError ? error : new JobRefusedError(error.code, error.message));
       this.ctx.log.critical("dcc_check_compiler", `refused job from ${this.peer}: ${error.message}`, { code: error.code });
       this.ctx.stats.recordRefusal(error.code);
     }
@@ -341,11 +326,10 @@ export class Connection {
 
   private startJob(): void {
     this.phase = Phase.Running;
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.deadline);
+    this.faults.unwatch();
     this.jobRunning = true;
     this.runJob()
-      .catch((error) => this.reject(error))
+      .catch((error) => this.jobFailed(error))
       .finally(() => {
         this.jobRunning = false;
         if (this.phase === Phase.Closed) this.removeJobDir();
@@ -357,7 +341,7 @@ export class Connection {
     this.refusing(() => this.tree?.finish());
     if (this.refusal !== undefined) {
       this.deleteJobFiles();
-      this.reply(version, this.refusal instanceof JobRefusedError ? refusedResult(this.refusal) : noSpaceResult(this.refusal));
+      this.reply(version, this.refusal);
       return;
     }
     const plan = this.plan as CompilePlan;
@@ -383,18 +367,15 @@ export class Connection {
     const job = { plan, jobDir: this.jobDir as string, cwd, source: () => source ?? readIfPresent(plan.sourceFile), tree: this.manifest };
     const served = await this.ctx.cache.serve(job, () => this.compile(plan));
     this.cacheOutcome = served.cache;
-    if (served.cache === "miss") this.track?.cache("miss");
-    else if (served.cache.startsWith("hit")) this.track?.cache("hit");
+    this.track?.cache(served.cache);
     if (this.phase === Phase.Closed) {
       this.summary(version, "CLI_DISCONN", served.result.status);
       return;
     }
-    const result = this.diagnoseNoSpace(served.result);
-    const dependencies = served.dependencies;
-    this.noteLimit(result);
+    const result = this.faults.compiled(served.result);
     // The reply is in memory now: the job's files go before the client can see the reply.
     this.deleteJobFiles();
-    this.reply(version, result, dependencies);
+    this.reply(version, result, served.dependencies);
   }
 
   /** The compile itself, once a compiler slot is free: what the cache runs on a miss. */
@@ -428,30 +409,6 @@ export class Connection {
     return { result, dependencies: this.phase === Phase.Closed ? undefined : this.pumpDependencies(plan, result) };
   }
 
-  /** A compile that failed for want of temp space is the server's fault, not a compile error. */
-  private diagnoseNoSpace(result: JobResult): JobResult {
-    const { tmpDir, minFreeSpaceBytes } = this.ctx.config;
-    const fault = compileNoSpaceFault(result, tmpDir, shortOfSpace(tmpDir, minFreeSpaceBytes));
-    if (fault === undefined) return result;
-    this.serverFault(fault);
-    return noSpaceResult(fault, result.stderr);
-  }
-
-  /** A compiler stopped by --job-lifetime or --max-output-bytes is a limit hit: logged and counted. */
-  private noteLimit(result: JobResult): void {
-    const limits = this.ctx.config.limits;
-    if (result.outcome === "timeout") {
-      this.ctx.log.warning("dcc_collect_child", `job from ${this.peer} killed after --job-lifetime ${this.ctx.config.jobLifetimeSeconds}s`);
-      this.ctx.stats.recordRefusal("job-lifetime");
-    } else if (result.outcome === "oversized") {
-      this.ctx.log.warning(
-        "dcc_collect_child",
-        `job from ${this.peer} stopped: compiler output over --max-output-bytes ${limits.maxOutputBytes}`,
-      );
-      this.ctx.stats.recordRefusal("max-output-bytes");
-    }
-  }
-
   /** Protocol 3 on success: the object's debug info and the `.d` file without the fake root. */
   private pumpDependencies(plan: CompilePlan, result: JobResult): Uint8Array | undefined {
     if (this.tree === undefined || plan.dependencies === undefined || result.status !== 0) return undefined;
@@ -465,8 +422,7 @@ export class Connection {
     this.phase = Phase.Replying;
     this.track?.phase("replying", this.request());
     this.unsent = coalesce(encodeReply(version, result, dependencies, (size) => this.borrow(size)));
-    this.idleTimer = setTimeout(() => this.timedOut(), this.ctx.config.limits.idleTimeoutMs);
-    this.deadline = setTimeout(() => this.pastDeadline(), this.ctx.config.limits.requestTimeoutMs);
+    this.faults.watch("reply");
     this.flush(() => this.summary(version, resultClass, result.status));
   }
 
@@ -498,36 +454,20 @@ export class Connection {
     }
   }
 
-  private timedOut(): void {
-    const what = this.phase === Phase.Replying ? "did not read its reply" : "sent nothing";
-    this.ctx.log.warning(
-      "dcc_r_request",
-      `client ${this.peer} ${what} for ${this.ctx.config.limits.idleTimeoutMs / 1000}s: dropped (idle timeout)`,
-    );
-    this.ctx.stats.recordRefusal("idle-timeout");
-    this.kill();
-  }
-
-  private pastDeadline(): void {
-    const what = this.phase === Phase.Replying ? "did not read its whole reply within" : "did not send its whole request within";
-    this.ctx.log.warning(
-      "dcc_r_request",
-      `client ${this.peer} ${what} ${this.ctx.config.limits.requestTimeoutMs / 1000}s: dropped (--request-timeout)`,
-    );
-    this.ctx.stats.recordRefusal("request-timeout");
-    this.kill();
+  /** The job's own files did not fit on the disk: the reply says so; any other failure is a bad request. */
+  private jobFailed(error: unknown): void {
+    const lost = this.phase === Phase.Running ? this.faults.lost(error) : undefined;
+    if (lost === undefined) {
+      this.reject(error);
+      return;
+    }
+    this.deleteJobFiles();
+    this.reply(this.parser.protocol, lost);
   }
 
   /** A request that breaks the protocol or a limit: logged with its reason, closed with no reply (as the C server). */
   private reject(error: unknown): void {
     if (this.phase === Phase.Closed) return;
-    const fault = this.phase === Phase.Running ? noSpaceFault(error, this.ctx.config.tmpDir, "writing the job's files") : undefined;
-    if (fault !== undefined) {
-      this.serverFault(fault);
-      this.deleteJobFiles();
-      this.reply(this.parser.protocol, noSpaceResult(fault));
-      return;
-    }
     const code = error instanceof AgentError ? error.code : "E_INTERNAL";
     const message = error instanceof Error ? error.message : String(error);
     this.ctx.log.error("dcc_r_request", `bad request from ${this.peer}: ${message}`, { code });

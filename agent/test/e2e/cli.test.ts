@@ -1,12 +1,14 @@
 /**
  * The executable's command line and process behaviour, as scripts and init systems see it:
  * output of --version/--help, exit codes (101 bad options, 102 cannot bind; 107 for start-up paths
- * is startup-paths.test.ts), detaching with a
- * pid file, --lifetime, SIGTERM, and --inetd.
+ * is startup-paths.test.ts), repeated flags, detaching with a pid file, --lifetime, SIGTERM, and
+ * --inetd.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parser } from "../../src/cli.ts";
+import { type Config, parseConfig } from "../../src/config.ts";
 import { AGENT_BINARY, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
 import { run } from "../helpers/distcc.ts";
 import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
@@ -44,6 +46,145 @@ describe("exit code 101 for bad options", () => {
     expect(result.exitCode).toBe(101);
     expect(result.stderr).toContain(`distccd: ERROR: `);
     expect(result.stderr).toContain(message);
+  });
+});
+
+async function parse(argv: readonly string[]): Promise<Config> {
+  return await parseConfig(argv, { PATH: "/usr/bin:/bin", TMPDIR: "/var/tmp" });
+}
+
+/** The Config a command line gives as data (the access lists' functions left out), or the message it is refused with. */
+async function configOf(argv: readonly string[]): Promise<unknown> {
+  try {
+    return JSON.parse(JSON.stringify(await parse(argv)));
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Every numeric flag, found by its default, so that a flag added later is covered too. */
+const NUMERIC_FLAGS = Object.entries(parser.parseSync([]))
+  .filter(([name, value]) => typeof value === "number" && /^[a-z-]+$/.test(name))
+  .map(([name]) => `--${name}`);
+
+describe("a repeated flag takes its last value, as with the C server's popt; list flags add up", () => {
+  test("the numeric flags are found", () => {
+    expect(NUMERIC_FLAGS).toEqual(expect.arrayContaining(["--jobs", "--port", "--nice", "--max-queue", "--keepalive"]));
+  });
+
+  // yargs-parser added a repeated number flag's value 1 to the value before it (yargs-parser#506).
+  test.each(NUMERIC_FLAGS)("%s 3 then 1 is 1", async (flag) => {
+    expect(await configOf([flag, "3", flag, "1"])).toEqual(await configOf([flag, "1"]));
+    expect(await configOf([flag, "1", flag, "1", flag, "1"])).toEqual(await configOf([flag, "1"]));
+  });
+
+  test.each([
+    [
+      ["--jobs", "4", "--jobs", "1"],
+      ["--jobs", "1"],
+    ],
+    [
+      ["-j", "4", "-j1"],
+      ["--jobs", "1"],
+    ],
+    [
+      ["--jobs=4", "-j", "1"],
+      ["--jobs", "1"],
+    ],
+    [
+      ["-N", "3", "--nice", "-5"],
+      ["--nice", "-5"],
+    ],
+    [
+      ["-p", "4000", "--port", "1"],
+      ["--port", "1"],
+    ],
+    [
+      ["--listen", "127.0.0.1", "--listen", "::1"],
+      ["--listen", "::1"],
+    ],
+    [
+      ["--log-level", "info", "--log-level", "error"],
+      ["--log-level", "error"],
+    ],
+    [
+      ["--log-format", "json", "--log-format", "text"],
+      ["--log-format", "text"],
+    ],
+    [
+      ["--sandbox", "off", "--sandbox", "required"],
+      ["--sandbox", "required"],
+    ],
+    [
+      ["--cache-size", "1G", "--cache-size", "3M"],
+      ["--cache-size", "3M"],
+    ],
+    [
+      ["--cache-dir", "/a", "--cache-dir", "/b"],
+      ["--cache-dir", "/b"],
+    ],
+    [
+      ["--min-free-space", "1G", "--min-free-space", "1"],
+      ["--min-free-space", "1"],
+    ],
+    [
+      ["-P", "/run/a.pid", "--pid-file", "/run/b.pid"],
+      ["--pid-file", "/run/b.pid"],
+    ],
+    [
+      ["--whitelist", "/a", "--whitelist", "/b"],
+      ["--whitelist", "/b"],
+    ],
+    [
+      ["--advertise", "a.example:1", "--advertise", "b.example:2"],
+      ["--advertise", "b.example:2"],
+    ],
+    [["--no-detach", "--detach"], ["--detach"]],
+    [["--detach", "--no-detach"], ["--no-detach"]],
+  ])("%j is %j", async (twice, once) => {
+    expect(await configOf(twice)).toEqual(await configOf(once));
+  });
+
+  test("--allow, --stats-allow and --peers add up", async () => {
+    const config = await parse([
+      "--allow",
+      "10.0.0.1",
+      "-a",
+      "10.0.0.2",
+      "--allow",
+      "10.0.0.3",
+      "--stats",
+      "--stats-allow",
+      "10.0.1.1",
+      "--stats-allow",
+      "10.0.1.2",
+      "--peers",
+      "a.example,b.example",
+      "--peers",
+      "c.example",
+    ]);
+    expect(config.allow.rules).toEqual(["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"]);
+    expect(config.statsAllow.rules).toEqual(["10.0.1.1/32", "10.0.1.2/32"]);
+    expect(config.farm.peers.map((peer) => peer.host)).toEqual(["a.example", "b.example", "c.example"]);
+  });
+
+  test("distccd --jobs 4 --jobs 1 allows one job at a time, as the C distccd does", async () => {
+    const c = await run(
+      ["distccd", "--daemon", "--no-detach", "--log-stderr", "--verbose", "--listen", "127.0.0.1", "--port", String(freePort())].concat([
+        "--allow",
+        "127.0.0.1",
+        "--jobs",
+        "4",
+        "--jobs",
+        "1",
+        "--lifetime",
+        "1",
+      ]),
+      cwd,
+    );
+    expect(c.stderr).toContain("allowing up to 1 active jobs");
+    await using agent = await startAgent({ jobs: 4, args: ["--jobs", "1"] });
+    expect(agent.log()).toContain("allowing up to 1 active jobs");
   });
 });
 

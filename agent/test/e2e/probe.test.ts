@@ -117,6 +117,30 @@ test("a server that takes the request and never answers ends at --timeout", asyn
   }
 });
 
+test("a repeated flag takes its last value, as the server's flags do", async () => {
+  const received: Uint8Array[] = [];
+  const listener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(_socket, bytes) {
+        received.push(new Uint8Array(bytes));
+      },
+    },
+  });
+  try {
+    const args = ["--compiler", "first-cc", "--compiler", GCC, "--timeout", "30", "--timeout", "1"];
+    expect(await probe(`127.0.0.1:${listener.port}`, ...args)).toMatchObject({
+      exitCode: 1,
+      stdout: `probe: FAILED 127.0.0.1:${listener.port}: no complete reply within 1 s (no reply)\n`,
+    });
+    const request = Buffer.concat(received).toString("latin1");
+    expect([request.includes(GCC), request.includes("first-cc")]).toEqual([true, false]);
+  } finally {
+    listener.stop(true);
+  }
+});
+
 test("a server that stops mid-reply is named as such", async () => {
   // Sends DONE and STAT, then hangs up: the probe says how far the reply got.
   const listener = Bun.listen({

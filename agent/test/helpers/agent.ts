@@ -50,13 +50,14 @@ export function freePort(hostname = "127.0.0.1"): number {
 }
 
 /**
- * What jobs left in an agent's TMPDIR: every file, and every dir except the empty job dirs a
+ * What jobs left in an agent's TMPDIR: every file, and every dir except the emptied job dirs a
  * running agent keeps for its next jobs.
  */
 export function jobLeftovers(tmpDir: string): string[] {
   const left: string[] = [];
   for (const entry of readdirSync(tmpDir, { withFileTypes: true })) {
-    const inside = entry.isDirectory() ? readdirSync(join(tmpDir, entry.name)) : [];
+    // A kept job dir holds only its compiler group record, which the next job writes over.
+    const inside = entry.isDirectory() ? readdirSync(join(tmpDir, entry.name)).filter((name) => name !== "compiler-group") : [];
     if (entry.isDirectory() && entry.name.startsWith("distccd-agent.") && inside.length === 0) continue;
     left.push(entry.name, ...inside.map((name) => `${entry.name}/${name}`));
   }

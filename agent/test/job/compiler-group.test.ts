@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { killRecordedGroup, recordCompilerGroup } from "../../src/job/compiler-group.ts";
@@ -22,7 +22,7 @@ test("the recorded group is killed", async () => {
   const jobDir = mkdtempSync(join(dir, "job-"));
   const sleep = groupLeader();
   recordCompilerGroup(jobDir, sleep.pid);
-  expect(readlinkSync(join(jobDir, "compiler-group"))).toMatch(new RegExp(`^${sleep.pid}:\\d+$`));
+  expect(readFileSync(join(jobDir, "compiler-group"), "utf8")).toMatch(new RegExp(`^${sleep.pid}:\\d+ *$`));
   expect(killRecordedGroup(jobDir)).toBe(sleep.pid);
   expect(await sleep.exited).toBe(137);
 });
@@ -31,7 +31,7 @@ test("a group number now led by another process is left alone", async () => {
   const jobDir = mkdtempSync(join(dir, "job-"));
   const sleep = groupLeader();
   // The same number, but a leader that started at another time: not the group recorded.
-  symlinkSync(`${sleep.pid}:1`, join(jobDir, "compiler-group"));
+  writeFileSync(join(jobDir, "compiler-group"), `${sleep.pid}:1`);
   expect(killRecordedGroup(jobDir)).toBeUndefined();
   await Bun.sleep(50);
   expect(sleep.exitCode).toBeNull();
@@ -40,6 +40,21 @@ test("a group number now led by another process is left alone", async () => {
 test("no record, or a record naming init, kills nothing", () => {
   expect(killRecordedGroup(mkdtempSync(join(dir, "job-")))).toBeUndefined();
   const jobDir = mkdtempSync(join(dir, "job-"));
-  symlinkSync("1:1", join(jobDir, "compiler-group"));
+  writeFileSync(join(jobDir, "compiler-group"), "1:1");
   expect(killRecordedGroup(jobDir)).toBeUndefined();
+});
+
+test("the next job's record is written over the last one's, in the same file", async () => {
+  const jobDir = mkdtempSync(join(dir, "job-"));
+  const first = groupLeader();
+  recordCompilerGroup(jobDir, first.pid);
+  const inode = statSync(join(jobDir, "compiler-group")).ino;
+  first.kill("SIGKILL");
+  await first.exited;
+  const second = groupLeader();
+  recordCompilerGroup(jobDir, second.pid);
+  expect(statSync(join(jobDir, "compiler-group")).ino).toBe(inode);
+  expect(readFileSync(join(jobDir, "compiler-group"), "utf8").trim()).toMatch(new RegExp(`^${second.pid}:\\d+$`));
+  expect(killRecordedGroup(jobDir)).toBe(second.pid);
+  expect(await second.exited).toBe(137);
 });

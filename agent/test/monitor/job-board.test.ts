@@ -110,13 +110,19 @@ describe("the job board", () => {
   test("the cache hit ratio counts jobs that asked a cache, and is absent when none did", () => {
     const { jobs } = board();
     jobs.open("x").finish("COMPILE_OK");
-    expect(jobs.cacheRatio()).toBeUndefined();
-    for (const answer of ["hit", "hit", "miss"] as const) {
+    for (const outcome of ["off", "bypass"] as const) {
       const job = jobs.open("x");
-      job.cache(answer);
+      job.cache(outcome);
+      job.finish("COMPILE_OK");
+    }
+    expect(jobs.cacheRatio()).toBeUndefined();
+    for (const outcome of ["hit-disk", "hit-redis", "miss"] as const) {
+      const job = jobs.open("x");
+      job.cache(outcome);
       job.finish("COMPILE_OK");
     }
     expect(jobs.cacheRatio()).toEqual({ hits: 2, misses: 1 });
+    expect(jobs.snapshot().finished.map((job) => job.cache)).toEqual([undefined, undefined, undefined, "hit", "hit", "miss"]);
   });
 
   test("a hostile client's long names are clipped", () => {

@@ -112,11 +112,11 @@ describe("the farm on the page", () => {
       peers: { list: () => peers },
     };
     // Two jobs the cache answered, one a hit: the front shows its hit ratio and a cache-hit bar.
-    for (const answer of ["hit", "miss"] as const) {
+    for (const outcome of ["hit-disk", "miss"] as const) {
       const job = monitor.board.open("127.0.0.1:7000");
-      job.phase("queued", { protocol: 2, compiler: "gcc", source: `${answer}.c` });
-      if (answer === "miss") job.phase("compiling");
-      job.cache(answer);
+      job.phase("queued", { protocol: 2, compiler: "gcc", source: `${outcome === "miss" ? "miss" : "hit"}.c` });
+      if (outcome === "miss") job.phase("compiling");
+      job.cache(outcome);
       job.phase("replying");
       job.finish("COMPILE_OK");
     }

@@ -5,6 +5,8 @@
  * --version and /metrics say what is in force.
  */
 import { describe, expect, test } from "bun:test";
+import { landlockAbi } from "../../src/sandbox/landlock.ts";
+import { openLibc } from "../../src/sandbox/libc.ts";
 import { AGENT_BINARY, freePort, sharedTempDir, startAgent } from "../helpers/agent.ts";
 import { run } from "../helpers/distcc.ts";
 import { compileRequest, exchange, parseReply } from "../helpers/tokens.ts";
@@ -17,7 +19,7 @@ async function metrics(port: number): Promise<string> {
   return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
-const kernelAbi = Number((await run([AGENT_BINARY, "__sandbox-probe"], cwd)).stdout.match(/"abi":(\d+)/)?.[1] ?? 0);
+const kernelAbi = landlockAbi(openLibc());
 
 describe("auto", () => {
   test.each([
