@@ -381,7 +381,7 @@ export class Connection {
   /** The compile itself, once a compiler slot is free: what the cache runs on a miss. */
   private async compile(plan: CompilePlan): Promise<CompileOutput> {
     this.refusing(() => this.tree?.materialize());
-    if (this.refusal instanceof JobRefusedError) return { result: refusedResult(this.refusal), dependencies: undefined };
+    if (this.refusal !== undefined) return { result: this.refusal, dependencies: undefined };
     let release: () => void;
     this.track?.phase("queued", this.request());
     try {
