@@ -87,7 +87,7 @@ RUN set -eux; \
 
 # ---- runtime ---------------------------------------------------------------------------------
 FROM scratch AS runtime
-ARG VERSION=0.2.0
+ARG VERSION=0.3.0
 ARG SOURCE=https://github.com/distcc-agent/distcc-agent
 LABEL org.opencontainers.image.title="distcc-agent" \
       org.opencontainers.image.description="distccd (distcc-agent) with a powerpc-unknown-linux-gnu cross toolchain" \

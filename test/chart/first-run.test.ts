@@ -128,7 +128,7 @@ describe.each(HELM_VERSIONS)("Helm %d", (version) => {
     cpSync(CHART, join(parent, "charts/distcc"), { recursive: true });
     writeFileSync(
       join(parent, "Chart.yaml"),
-      "apiVersion: v2\nname: build-farm\nversion: 1.0.0\ndependencies:\n  - name: distcc\n    version: 0.2.0\n",
+      "apiVersion: v2\nname: build-farm\nversion: 1.0.0\ndependencies:\n  - name: distcc\n    version: 0.3.0\n",
     );
     writeFileSync(join(parent, "values.yaml"), "global:\n  team: build\ndistcc:\n  distccd:\n    allow: [10.0.0.0/8]\n");
     const run = helm(version, ["template", "farm", parent, "--namespace", "build"]);

@@ -189,7 +189,7 @@ describe("graceful drain", () => {
     process.kill(agent.pid, "SIGTERM");
     await agent.waitForLog(/terminating \(SIGTERM\): 1 connection\(s\) in flight/);
     expect(await get(statsPort, "/readyz")).toEqual({ status: 503, body: "draining\n" });
-    expect(exchange(agent.port, good())).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await expect(exchange(agent.port, good())).rejects.toMatchObject({ code: "ECONNREFUSED" });
     const result = parseReply(await reply);
     expect(result.status).toBe(0);
     expect(result.object.subarray(1, 4)).toEqual(new TextEncoder().encode("ELF"));
