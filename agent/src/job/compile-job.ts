@@ -242,7 +242,7 @@ async function runCompiler(plan: CompilePlan, options: RunOptions, stdoutSink: O
   clearInterval(watchOutput);
   options.signal.removeEventListener("abort", stop);
   if (options.signal.aborted) return { status: ExitCode.IO_ERROR << 8, stdout: EMPTY, stderr: EMPTY, object: EMPTY, outcome: "disconnect" };
-  // Collected before the sizes are judged: the last bytes may still have been in the FIFOs.
+  // Collected before the sizes are judged: the last bytes may still have been in the pipes.
   const [stdout, stderr] = await Promise.all([stdoutSink.collect(), stderrSink.collect()]);
   const tooLarge = oversized();
   if (tooLarge !== undefined) {
