@@ -8,6 +8,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { clientEnv } from "./client-env.ts";
 import { includeServer } from "./include-server.ts";
 import { median } from "./median.ts";
 import type { Server } from "./servers.ts";
@@ -105,14 +106,7 @@ async function build(
   const hosts = server ? `127.0.0.1:${server.port}/${parallel}${workload.hostOptions}` : "";
   const distccDir = mkdtempSync(join(work, "cache-distcc-"));
   const pump = server && workload.pump ? includeServer(hosts) : undefined;
-  const env = {
-    ...(process.env as Record<string, string>),
-    DISTCC_HOSTS: hosts,
-    DISTCC_DIR: distccDir,
-    DISTCC_FALLBACK: "0",
-    DISTCC_SKIP_LOCAL_RETRY: "1",
-    ...pump?.env,
-  };
+  const env = clientEnv(hosts, distccDir, pump);
   const commands = workload.commands.map((args, i) =>
     server ? ["distcc", ...args, `-frandom-seed=${seed}`, "-o", join(out, `${i}.o`)] : [...args, "-E", "-o", join(out, `${i}.i`)],
   );

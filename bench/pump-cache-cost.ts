@@ -11,6 +11,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { clientEnv } from "./client-env.ts";
 import { includeServer } from "./include-server.ts";
 import { median } from "./median.ts";
 import { type Server, startServer } from "./servers.ts";
@@ -27,14 +28,7 @@ async function build(server: Server, units: readonly string[], seed: string): Pr
   const distccDir = mkdtempSync(join(WORK, "distcc-"));
   const out = mkdtempSync(join(WORK, "out-"));
   const pump = includeServer(hosts);
-  const env = {
-    ...(process.env as Record<string, string>),
-    DISTCC_HOSTS: hosts,
-    DISTCC_DIR: distccDir,
-    DISTCC_FALLBACK: "0",
-    DISTCC_SKIP_LOCAL_RETRY: "1",
-    ...pump.env,
-  };
+  const env = clientEnv(hosts, distccDir, pump);
   let next = 0;
   const failures: string[] = [];
   const worker = async () => {

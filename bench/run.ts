@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchCache, type CacheResult, type CacheWorkload, cacheTable, generateCompileHeavy } from "./cache-bench.ts";
 import { type Bar, barChart } from "./chart.ts";
+import { clientEnv } from "./client-env.ts";
 import { type CompilerClock, compilerClock } from "./compiler-clock.ts";
 import { includeServer } from "./include-server.ts";
 import { compareThroughput, type Throughput } from "./lzo-throughput.ts";
@@ -94,14 +95,7 @@ async function measure(server: Server, workload: Workload, round: string, clock:
   const pump = workload.pump ? includeServer(hosts) : undefined;
   const out = join(WORK, "out", `${workload.name}-${server.name}-${round}`);
   mkdirSync(out, { recursive: true });
-  const env = {
-    ...(process.env as Record<string, string>),
-    DISTCC_HOSTS: hosts,
-    DISTCC_DIR: distccDir,
-    DISTCC_FALLBACK: "0",
-    DISTCC_SKIP_LOCAL_RETRY: "1",
-    ...pump?.env,
-  };
+  const env = clientEnv(hosts, distccDir, pump);
   const commands = workload.commands.map((args, i) => [...args, "-o", join(out, `${i}.o`)]);
   // The previous run's objects, written and deleted, are flushed now, not during this run.
   Bun.spawnSync(["sync"]);
