@@ -54,16 +54,16 @@ export class CompilerWatchdog {
     this.ended += `-${pid}\n`;
     this.endTimer ??= setTimeout(() => {
       this.endTimer = undefined;
-      this.send("");
+      this.send();
     }, END_BATCH_MS);
     this.endTimer.unref();
   }
 
-  /** Writes `line` (none: only the ends held back) after the ends held back. */
-  private send(line: string): void {
+  /** Writes the ends held back, then `line` if there is one. */
+  private send(line?: string): void {
     const watchdog = this.process ?? this.start();
     if (watchdog === undefined) return;
-    const text = `${this.ended}${line === "" ? "" : `${line}\n`}`;
+    const text = line === undefined ? this.ended : `${this.ended}${line}\n`;
     this.ended = "";
     if (text === "") return;
     try {

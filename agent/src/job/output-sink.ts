@@ -10,8 +10,9 @@
  * exited; a compiler still running after STREAM_AFTER_MS is read as it writes, so it never waits
  * on a full pipe for long (a stream per job from the start cost ~60 µs more).
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { closeSync, readSync } from "node:fs";
+import { O_CLOEXEC, openLibc } from "../sandbox/libc.ts";
 
 export interface OutputSink {
   /** The pipe's write end, for the compiler's fd 1 or 2. */
@@ -29,25 +30,14 @@ export interface OutputSink {
 const STREAM_AFTER_MS = 100;
 /** After the compiler exits, how long a child of it that still holds the stream may keep it. */
 const COLLECT_GRACE_MS = 1000;
-const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const F_SETFL = 4;
 /** One pipe's worth, shared by every sink's reads (each read is copied out at once). */
 const scratch = new Uint8Array(64 << 10);
 
-type Libc = ReturnType<typeof loadLibc>;
-let libc: Libc | undefined;
-
-function loadLibc() {
-  return dlopen("libc.so.6", {
-    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  }).symbols;
-}
-
 /** A pipe whose read end does not block; throws when the agent is out of fds. */
 function nonBlockingPipe(): { readEnd: number; writeEnd: number } {
-  libc ??= loadLibc();
+  const libc = openLibc();
   const fds = new Int32Array(2);
   if (libc.pipe2(ptr(fds), O_CLOEXEC) !== 0) throw new Error("cannot make a pipe for the compiler's output");
   const [readEnd, writeEnd] = [fds[0] as number, fds[1] as number];

@@ -6,13 +6,13 @@
  */
 import { ptr } from "bun:ffi";
 import type { ProcessExit } from "../job/spawn.ts";
-import { errno, type Libc, openLibc } from "./libc.ts";
+import { errno, openLibc } from "./libc.ts";
 
 const WNOHANG = 1;
 const ECHILD = 10;
 const EINTR = 4;
 
-let libc: Libc | undefined;
+let watching = false;
 const waiting = new Map<number, (exit: ProcessExit) => void>();
 const status = new Int32Array(1);
 
@@ -23,11 +23,12 @@ function decode(raw: number): ProcessExit {
 }
 
 function reap(): void {
+  const libc = openLibc();
   for (const [pid, resolve] of waiting) {
-    const ended = (libc as Libc).waitpid(pid, ptr(status), WNOHANG);
+    const ended = libc.waitpid(pid, ptr(status), WNOHANG);
     if (ended === pid) resolve(decode(status[0] ?? 0));
     // Reaped by someone else: the status is lost, but the child is gone.
-    else if (ended < 0 && errno(libc as Libc) === ECHILD) resolve({ exitCode: null, signal: null });
+    else if (ended < 0 && errno(libc) === ECHILD) resolve({ exitCode: null, signal: null });
     else continue;
     waiting.delete(pid);
   }
@@ -35,8 +36,8 @@ function reap(): void {
 
 /** Installs the SIGCHLD listener; before the first child is started, so no exit goes unseen. */
 export function watchChildExits(): void {
-  if (libc !== undefined) return;
-  libc = openLibc();
+  if (watching) return;
+  watching = true;
   process.on("SIGCHLD", reap);
 }
 
@@ -49,6 +50,6 @@ export function childExit(pid: number): Promise<ProcessExit> {
 
 /** Reaps a child known to have exited already (one that failed before its exec). */
 export function reapExited(pid: number): void {
-  const current = libc ?? openLibc();
-  while (current.waitpid(pid, ptr(status), 0) < 0 && errno(current) === EINTR);
+  const libc = openLibc();
+  while (libc.waitpid(pid, ptr(status), 0) < 0 && errno(libc) === EINTR);
 }

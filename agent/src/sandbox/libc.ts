@@ -1,7 +1,7 @@
 /**
  * @module The few libc calls Bun has no API for, through bun:ffi: the Landlock syscalls (by
- * number), O_PATH opens for its rules, waitpid for the children Bun did not start, and C strings
- * for confined-exec. No native code beyond the Bun binary: libc is the system's own.
+ * number), O_PATH opens for its rules, pipes for the compilers' output, waitpid for the
+ * children Bun did not start, and C strings for confined-exec. No native code beyond the Bun binary: libc is the system's own.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
@@ -12,17 +12,27 @@ export const SYS_LANDLOCK_ADD_RULE = 445;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
-export type Libc = ReturnType<typeof openLibc>;
+export type Libc = ReturnType<typeof loadLibc>;
 
-export function openLibc() {
+function loadLibc() {
   const { symbols } = dlopen("libc.so.6", {
     syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
     open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   return symbols;
+}
+
+let libc: Libc | undefined;
+
+/** libc's symbols, loaded on first use and shared: each dlopen compiles its trampolines anew. */
+export function openLibc(): Libc {
+  libc ??= loadLibc();
+  return libc;
 }
 
 /** A NUL-terminated copy of `text`; the caller keeps it alive while libc may read it. */
