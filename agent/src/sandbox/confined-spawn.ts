@@ -32,7 +32,8 @@ export function startSandbox({ status, exec }: SandboxDecision, options: Sandbox
   const line = describeSandbox(status);
   if (status.enforced || status.mode === "off") options.log.notice("dcc_sandbox", line);
   else options.log.warning("dcc_sandbox", line);
-  if (!status.enforced || exec === undefined) return { status, spawn: spawnProcess, stop() {} };
+  // exec is there exactly when confinement is enforced (SandboxDecision).
+  if (exec === undefined) return { status, spawn: spawnProcess, stop() {} };
   const compilers = new Set<string>();
   for (const name of options.ahead ? options.whitelist.names : []) {
     const decision = options.whitelist.check(name);
